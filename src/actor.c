@@ -1,0 +1,1 @@
+/* actor.c: being written */

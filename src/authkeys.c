@@ -1,0 +1,1 @@
+/* authkeys.c: being written */

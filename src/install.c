@@ -1,0 +1,1 @@
+/* install.c: being written */

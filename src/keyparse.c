@@ -1,0 +1,1 @@
+/* keyparse.c: being written */

@@ -1,0 +1,1 @@
+/* msg.c: being written */

@@ -1,0 +1,1 @@
+/* privs.c: being written */

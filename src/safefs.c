@@ -1,0 +1,1 @@
+/* safefs.c: being written */

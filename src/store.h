@@ -1,0 +1,121 @@
+/*
+ * store.h -- the SQLite audit store.
+ *
+ * The only module that includes sqlite3.h.  Never prints.  Every value is
+ * bound; every step checked.  Schema in sql/NNN-*.sql, embedded at build time
+ * and applied in order, one transaction each; a database newer than the code
+ * is refused.  Events are append-only and hash-chained.
+ */
+#ifndef KEYADM_STORE_H
+#define KEYADM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_APPLICATION_ID	0x4b594144	/* "KYAD" */
+#define STORE_BUSY_MS		5000		/* default busy timeout */
+
+struct store;
+
+enum store_flags {
+	STORE_CREATE = 1 << 0,	/* create the directory and the file */
+	STORE_READONLY = 1 << 1
+};
+
+/* A key as stored: all strings borrowed by the call. */
+struct store_key {
+	const char	*fingerprint;	/* "SHA256:..." */
+	const char	*type;		/* type word */
+	unsigned int	 bits;
+	const char	*b64;		/* canonical base64 */
+	const char	*comment;	/* may be NULL */
+};
+
+/* A new grant: all strings borrowed.  */
+struct store_grant_new {
+	int64_t		 key_id;
+	const char	*user;
+	const char	*options;	/* may be NULL */
+	int64_t		 expires_at;	/* 0 = never */
+	const char	*added_by;	/* actor name */
+	long		 added_uid;
+	const char	*reason;	/* may be NULL */
+	const char	*path;		/* file the line went to */
+};
+
+/* A grant as read back: strings owned by the store until the callback returns. */
+struct store_grant {
+	int64_t		 id;
+	const char	*user;
+	const char	*fingerprint;
+	const char	*type;
+	unsigned int	 bits;
+	const char	*b64;
+	const char	*comment;
+	const char	*options;
+	const char	*status;	/* active, revoked, expired, removed */
+	int64_t		 added_at;
+	const char	*added_by;
+	long		 added_uid;
+	const char	*reason;
+	int64_t		 expires_at;	/* 0 = never */
+	int64_t		 last_used_at;	/* 0 = never */
+	const char	*path;
+};
+
+struct store_event {
+	int64_t		 at;		/* epoch seconds UTC */
+	const char	*actor;
+	long		 actor_uid;
+	const char	*action;	/* "add", "refuse", ... */
+	const char	*user;		/* may be NULL */
+	const char	*fingerprint;	/* may be NULL */
+	const char	*detail;	/* may be NULL */
+};
+
+typedef int (*store_grant_cb)(const struct store_grant *g, void *arg);
+
+/*
+ * Open the store at absolute path dbpath inside the tree at rootfd (checked
+ * through a directory descriptor: the directory must be a directory owned by
+ * root or the effective uid, mode without group/other access; created 0700
+ * with STORE_CREATE; the file is created 0600).  dispprefix goes before paths
+ * in messages.  Applies pending migrations.  KE_CONFIG if the file is not
+ * ours or is newer than the code, KE_BUSY if locked past the timeout,
+ * KE_UNSAFE for a bad directory, KE_NOINPUT if missing without STORE_CREATE.
+ */
+int	 store_open(int rootfd, const char *dispprefix, const char *dbpath,
+	    int flags, int busy_ms, struct store **out, char *msg,
+	    size_t msglen);
+void	 store_close(struct store *s);
+
+/* Schema version the code knows, and the one of the open database. */
+int	 store_schema_version(void);
+int	 store_db_version(struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  KE_BUSY when locked. */
+int	 store_begin(struct store *s);
+int	 store_commit(struct store *s);
+int	 store_rollback(struct store *s);
+
+/* Insert the key if its fingerprint is new; *key_id gets its row id. */
+int	 store_key_upsert(struct store *s, const struct store_key *k,
+	    int64_t now, int64_t *key_id);
+/* Active grant of key_id for user: 0 and *grant_id, or 1 when none. */
+int	 store_grant_find_active(struct store *s, const char *user,
+	    int64_t key_id, int64_t *grant_id);
+int	 store_grant_add(struct store *s, const struct store_grant_new *g,
+	    int64_t now, int64_t *grant_id);
+/* Append one hash-chained event. */
+int	 store_event_append(struct store *s, const struct store_event *e);
+/*
+ * Call cb for each grant of user (NULL: all users) with status (NULL: all),
+ * ordered by user, then id.  A non-zero return of cb stops and is returned.
+ */
+int	 store_grants_list(struct store *s, const char *user,
+	    const char *status, store_grant_cb cb, void *arg);
+
+/* Last SQLite error text, for messages; never NULL. */
+const char *store_errmsg(struct store *s);
+
+#endif
