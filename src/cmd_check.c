@@ -1,1 +1,46 @@
-/* cmd_check.c: being written */
+/*
+ * cmd_check.c -- keyadm check FILE...|-
+ *
+ * Parses and judges exactly as add would, and writes nothing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "intake.h"
+#include "msg.h"
+
+static const char usage_check[] = "usage: keyadm check FILE...|-";
+
+int
+cmd_check(struct ctx *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct intake	in;
+	int		ch, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			(void)printf("%s\n", usage_check);
+			return 0;
+		}
+		msg_err(NULL, "%s", usage_check);
+		return KE_USAGE;
+	}
+	if (optind >= argc) {
+		msg_err(NULL, "%s", usage_check);
+		return KE_USAGE;
+	}
+	report_arr_begin(&c->out, NULL);
+	r = intake_files(c, argv + optind, argc - optind, &in);
+	report_arr_end(&c->out);
+	if (r == 0)
+		r = in.err != 0 ? in.err : in.rejected > 0 ? KE_POLICY : 0;
+	intake_free(&in);
+	return r;
+}

@@ -3,6 +3,8 @@
  *
  * One table; the mapping is tested in tests/unit/test_err.c.
  */
+#include <stddef.h>
+
 #include "err.h"
 
 static const struct {

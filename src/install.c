@@ -1,1 +1,261 @@
-/* install.c: being written */
+/*
+ * install.c -- open, lock, read and replace an account's key file.
+ *
+ * MUST: every directory from the root down to the file's directory is
+ * checked as sshd's StrictModes would (safefs_walk / safefs_subdir), without
+ * following a link.
+ * MUST: inside the account's home, every file-system call is made with the
+ * account's effective ids (privs), so the kernel checks its permissions too;
+ * root's ids are restored before returning, and a failed restore is fatal.
+ * MUST: the lock on the file's directory is held from read to replace.
+ * MUST: files in a home are the account's, mode 0600, directories 0700;
+ * files outside the home (a central layout) are root's, mode 0644.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "install.h"
+#include "privs.h"
+
+int
+keyfile_expand(const char *pattern, const struct account *acct, char *out,
+    size_t outlen)
+{
+	char	buf[PATH_MAX], *o = buf;
+	size_t	left = sizeof(buf);
+	int	n;
+
+	for (; *pattern != '\0'; pattern++) {
+		if (*pattern != '%') {
+			n = snprintf(o, left, "%c", *pattern);
+		} else {
+			pattern++;
+			if (*pattern == 'h')
+				n = snprintf(o, left, "%s", acct->home);
+			else if (*pattern == 'u')
+				n = snprintf(o, left, "%s", acct->name);
+			else if (*pattern == 'U')
+				n = snprintf(o, left, "%lu",
+				    (unsigned long)acct->uid);
+			else if (*pattern == '%')
+				n = snprintf(o, left, "%%");
+			else
+				return KE_CONFIG;
+		}
+		if (n < 0 || (size_t)n >= left)
+			return KE_CONFIG;
+		o += n;
+		left -= (size_t)n;
+	}
+	if (buf[0] == '/')
+		n = snprintf(out, outlen, "%s", buf);
+	else
+		n = snprintf(out, outlen, "%s/%s", acct->home, buf);
+	if (n < 0 || (size_t)n >= outlen || strstr(out, "/../") != NULL)
+		return KE_CONFIG;
+	return 0;
+}
+
+/* Split path into its directory and last component. */
+static int
+split_path(const char *path, char *dir, size_t dirlen, char *name,
+    size_t namelen)
+{
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+
+	if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= namelen)
+		return KE_CONFIG;
+	n = (size_t)(slash - path);
+	if (n >= dirlen)
+		return KE_CONFIG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (n == 0)
+		(void)snprintf(dir, dirlen, "/");
+	(void)snprintf(name, namelen, "%s", slash + 1);
+	return 0;
+}
+
+/* Is dir the home or below it?  Sets *rest to what follows the home. */
+static int
+under_home(const char *dir, const char *home, const char **rest)
+{
+	size_t	n = strlen(home);
+
+	while (n > 1 && home[n - 1] == '/')
+		n--;
+	if (strncmp(dir, home, n) != 0 || (dir[n] != '\0' && dir[n] != '/'))
+		return 0;
+	*rest = dir + n;
+	while (**rest == '/')
+		(*rest)++;
+	return 1;
+}
+
+/* Walk the components of rest below dirfd, creating them if asked. */
+static int
+walk_below(int *dirfd, char *disp, size_t displen, const char *rest,
+    const struct keyfile *kf, int create, char *msg, size_t msglen)
+{
+	char	comp[NAME_MAX + 1];
+	size_t	n;
+	int	fd, r;
+
+	while (*rest != '\0') {
+		n = strcspn(rest, "/");
+		if (n >= sizeof(comp))
+			return KE_CONFIG;
+		memcpy(comp, rest, n);
+		comp[n] = '\0';
+		rest += n;
+		while (*rest == '/')
+			rest++;
+		if (strlen(disp) + 1 + n >= displen)
+			return KE_CONFIG;
+		(void)strcat(strcat(disp, "/"), comp);
+		r = safefs_subdir(*dirfd, disp, comp, kf->uid, kf->gid,
+		    kf->in_home ? 0700 : 0755, create, &fd, msg, msglen);
+		if (r != 0)
+			return r;
+		(void)close(*dirfd);
+		*dirfd = fd;
+	}
+	return 0;
+}
+
+static int
+become(const struct keyfile *kf, struct privs_saved *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (!kf->in_home)
+		return 0;
+	return privs_become(ps, kf->acct->uid, kf->acct->gid,
+	    kf->acct->groups, kf->acct->ngroups);
+}
+
+/* The directory part: walk as root to the base, then below it. */
+static int
+open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
+    const char *dir, int create, char *msg, size_t msglen)
+{
+	struct privs_saved	 ps;
+	const char		*rest = "";
+	char			 base[PATH_MAX], disp[PATH_MAX];
+	int			 r, r2;
+
+	kf->in_home = under_home(dir, kf->acct->home, &rest);
+	if (kf->in_home)
+		(void)snprintf(base, sizeof(base), "%s", kf->acct->home);
+	else
+		(void)snprintf(base, sizeof(base), "%s", dir);
+	kf->uid = kf->in_home ? kf->acct->uid : 0;
+	kf->gid = kf->in_home ? kf->acct->gid : 0;
+	kf->mode = kf->in_home ? 0600 : 0644;
+	r = safefs_walk(rootfd, dispprefix, base, kf->acct->uid, &kf->dirfd,
+	    msg, msglen);
+	if (r == KE_NOINPUT)
+		r = KE_CANTCREATE;
+	if (r != 0)
+		return r;
+	(void)snprintf(disp, sizeof(disp), "%s%s", dispprefix,
+	    strcmp(base, "/") == 0 ? "" : base);
+	if ((r = become(kf, &ps)) != 0)
+		return r;
+	r = walk_below(&kf->dirfd, disp, sizeof(disp), rest, kf, create, msg,
+	    msglen);
+	if ((r2 = privs_restore(&ps)) != 0)
+		return r2;
+	if (r == KE_NOINPUT)
+		r = KE_CANTCREATE;
+	return r;
+}
+
+int
+keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
+    const char *pattern, const struct account *acct, int create,
+    int lock_ms, char *msg, size_t msglen)
+{
+	struct privs_saved	 ps;
+	char			 dir[PATH_MAX], *buf = NULL;
+	size_t			 len = 0;
+	int			 r, r2;
+
+	memset(kf, 0, sizeof(*kf));
+	kf->dirfd = -1;
+	kf->acct = acct;
+	if ((r = keyfile_expand(pattern, acct, kf->path, sizeof(kf->path))) ||
+	    (r = split_path(kf->path, dir, sizeof(dir), kf->name,
+	    sizeof(kf->name)))) {
+		(void)snprintf(msg, msglen, "authorized_keys_file: cannot "
+		    "expand for %s", acct->name);
+		return r;
+	}
+	(void)snprintf(kf->disp, sizeof(kf->disp), "%s%s", dispprefix,
+	    kf->path);
+	if ((r = open_dir(kf, rootfd, dispprefix, dir, create, msg, msglen)))
+		return r;
+	if ((r = safefs_lock(kf->dirfd, kf->disp, lock_ms, msg, msglen)) != 0)
+		return r;
+	if ((r = become(kf, &ps)) != 0)
+		return r;
+	r = safefs_read(kf->dirfd, kf->disp, kf->name, acct->uid,
+	    AUTHKEYS_MAX, &buf, &len, &kf->st, msg, msglen);
+	if ((r2 = privs_restore(&ps)) != 0)
+		r = r2;
+	if (r != 0) {
+		free(buf);
+		return r;
+	}
+	kf->existed = buf != NULL;
+	r = buf != NULL ? authkeys_parse(buf, len, &kf->ak) :
+	    authkeys_new(&kf->ak);
+	free(buf);
+	if (r != 0)
+		(void)snprintf(msg, msglen, "%s: cannot be parsed: %s",
+		    kf->disp, keyadm_strerror(r));
+	return r;
+}
+
+int
+keyfile_write(struct keyfile *kf, char *msg, size_t msglen)
+{
+	struct privs_saved	 ps;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	int			 r, r2;
+
+	if ((r = authkeys_render(kf->ak, &buf, &len)) != 0) {
+		(void)snprintf(msg, msglen, "%s: %s", kf->disp,
+		    keyadm_strerror(r));
+		return r;
+	}
+	if ((r = become(kf, &ps)) != 0) {
+		free(buf);
+		return r;
+	}
+	r = safefs_replace(kf->dirfd, kf->disp, kf->name, buf, len, kf->uid,
+	    kf->gid, kf->mode, kf->existed ? &kf->st : NULL, msg, msglen);
+	if ((r2 = privs_restore(&ps)) != 0)
+		r = r2;
+	free(buf);
+	return r;
+}
+
+void
+keyfile_close(struct keyfile *kf)
+{
+	int	saved = errno;
+
+	if (kf->dirfd != -1)
+		(void)close(kf->dirfd);	/* releases the flock too */
+	kf->dirfd = -1;
+	authkeys_free(kf->ak);
+	kf->ak = NULL;
+	errno = saved;
+}

@@ -1,1 +1,222 @@
-/* main.c: being written */
+/*
+ * main.c -- keyadm's entry: global options, the command table, the exit
+ * status.
+ *
+ * MUST: the only exit(); the only place that maps keyadm_err to a status.
+ * MUST: before anything else: umask 077, descriptors 0-2 open, all others
+ * closed; the environment is not consulted for paths.
+ * MUST: a bad configuration stops the run before any command starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "keyparse.h"
+#include "msg.h"
+#include "safefs.h"
+
+static const char usage_main[] =
+"usage: keyadm [--root DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
+"commands:\n"
+"  check FILE...|-                     validate keys; writes nothing\n"
+"  add USER FILE...|- [--reason TEXT] [--dry-run]\n"
+"                                      validate, record and install keys\n"
+"  list [USER] [--status active|revoked|expired|removed|all]\n"
+"                                      show grants\n";
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct ctx *, int, char **);
+} commands[] = {
+	{ "check", cmd_check },
+	{ "add", cmd_add },
+	{ "list", cmd_list },
+};
+
+/* Make sure 0, 1 and 2 are open, so no file we open lands on them. */
+static int
+sanitize_fds(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+		;
+	if (fd < 0)
+		return -1;
+	(void)close(fd);
+	closefrom(3);
+	return 0;
+}
+
+static int
+lookup_account(const struct ctx *c, const char *name, struct account *a)
+{
+	return accounts_lookup(c->rootdir != NULL ? c->rootfd : -1, name, a);
+}
+
+static int
+global_args(struct ctx *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'R' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'R': c->rootdir = optarg; break;
+		case 'C': c->config_path = optarg; break;
+		case 'j': c->json = 1; break;
+		case 'q': c->quiet = 1; break;
+		case 'v': c->verbose++; break;
+		case 'h': (void)fputs(usage_main, stdout); return 1;
+		case 'V': (void)printf("keyadm %s\n", KEYADM_VERSION); return 1;
+		default:
+			(void)fputs(usage_main, stderr);
+			return KE_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		(void)fputs(usage_main, stderr);
+		return KE_USAGE;
+	}
+	return 0;
+}
+
+static int
+open_root(struct ctx *c)
+{
+	const char	*dir = c->rootdir != NULL ? c->rootdir : "/";
+	size_t		 n;
+
+	c->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->rootfd == -1) {
+		msg_err(dir, "%s", strerror(errno));
+		return errno == ENOENT ? KE_NOINPUT : KE_IO;
+	}
+	if (c->rootdir == NULL)
+		return 0;
+	if (c->rootdir[0] != '/') {
+		msg_err(c->rootdir, "--root needs an absolute path");
+		return KE_USAGE;
+	}
+	n = strlen(c->rootdir);
+	while (n > 1 && c->rootdir[n - 1] == '/')
+		n--;
+	if (n >= sizeof(c->dispprefix)) {
+		msg_err(NULL, "--root: path too long");
+		return KE_USAGE;
+	}
+	memcpy(c->dispprefix, c->rootdir, n);
+	c->dispprefix[n == 1 ? 0 : n] = '\0';
+	return 0;
+}
+
+static int
+load_config(struct ctx *c)
+{
+	char	 msg[SAFEFS_MSG_MAX], name[PATH_MAX];
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 etcfd = -1, r;
+
+	config_defaults(&c->cfg);
+	if (c->config_path != NULL) {
+		(void)snprintf(name, sizeof(name), "%s", c->config_path);
+		r = safefs_read_input(c->config_path, CONFIG_MAX,
+		    (unsigned char **)&buf, &len, msg, sizeof(msg));
+	} else {
+		(void)snprintf(name, sizeof(name), "%s%s", c->dispprefix,
+		    CONFIG_PATH);
+		r = safefs_walk(c->rootfd, c->dispprefix, "/etc", geteuid(),
+		    &etcfd, msg, sizeof(msg));
+		if (r == 0)
+			r = safefs_read(etcfd, name, "keyadm.conf", geteuid(),
+			    CONFIG_MAX, &buf, &len, NULL, msg, sizeof(msg));
+		if (etcfd != -1)
+			(void)close(etcfd);
+		if (r == KE_NOINPUT)	/* no /etc at all: defaults */
+			r = 0;
+	}
+	if (r != 0) {
+		msg_line(msg);
+		free(buf);
+		return KE_CONFIG;
+	}
+	if (buf != NULL)
+		r = config_parse(&c->cfg, name, buf, len, msg, sizeof(msg));
+	free(buf);
+	if (r != 0)
+		msg_line(msg);
+	return r;
+}
+
+static int
+run(struct ctx *c, int argc, char **argv)
+{
+	size_t	i;
+	int	r;
+
+	if ((r = open_root(c)) != 0 || (r = load_config(c)) != 0)
+		return r;
+	actor_identify(&c->actor);
+	c->now = (int64_t)time(NULL);
+	c->lookup = lookup_account;
+	report_init(&c->out, stdout, c->json, c->quiet);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		if (keyparse_init() != 0) {
+			msg_err(NULL, "cannot initialise libssh");
+			return KE_INTERNAL;
+		}
+		r = commands[i].fn(c, argc, argv);
+		keyparse_fini();
+		if (report_finish(&c->out) != 0 && r == 0) {
+			msg_err("standard output", "write error");
+			r = KE_IO;
+		}
+		return r;
+	}
+	msg_err(argv[0], "unknown command; see keyadm --help");
+	return KE_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx	c;
+	int		r;
+
+	(void)umask(077);
+	if (sanitize_fds() == -1)
+		return EXIT_SOFTWARE;
+	memset(&c, 0, sizeof(c));
+	c.rootfd = -1;
+	msg_open();
+	if ((r = global_args(&c, argc, argv)) == 0)
+		r = run(&c, argc - optind, argv + optind);
+	else if (r > 0)
+		r = 0;
+	if (c.rootfd != -1)
+		(void)close(c.rootfd);
+	msg_close();
+	if (fflush(stdout) != 0 && r == 0)
+		r = KE_IO;
+	exit(keyadm_exit_status(r));
+}

@@ -1,1 +1,1247 @@
-/* store.c: being written */
+/*
+ * store.c -- the SQLite audit store: open, harden, migrate, prepared
+ * statements, the hash-chained event log and the queries.
+ *
+ * Invariants (each has a test in tests/unit/test_store.c):
+ *  - This is the only file that includes sqlite3.h.  It never prints:
+ *    every failure returns a negative enum keyadm_err and leaves one line,
+ *    "<path>: <problem>", in the caller's msg (store_open) or in
+ *    store_errmsg().
+ *  - The database directory is reached from rootfd one component at a
+ *    time with openat(O_DIRECTORY|O_NOFOLLOW): no symbolic link is ever
+ *    followed.  Parents must be owned by root or the effective uid and not
+ *    writable by group or other; the database directory must be owned by
+ *    root or the effective uid with no group or other access at all.
+ *    With STORE_CREATE only that last directory is created, mode 0700.
+ *  - The database file, when present, is a regular file with one link,
+ *    owned by root or the effective uid, with no group or other access.
+ *    We create it ourselves (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, fchmod)
+ *    so that SQLite never creates it and the umask does not matter; the
+ *    -wal and -shm files inherit its mode from SQLite.
+ *  - SQLite gets the path of the checked directory, opens it with
+ *    SQLITE_OPEN_NOFOLLOW, and the file it opened must be the one we
+ *    checked (same device and inode), or the open fails.
+ *  - A file that is not ours (not SQLite, a foreign application_id, or
+ *    tables without our application_id) or whose user_version is newer
+ *    than the code is refused before anything writes to it.
+ *  - Each migration runs in its own BEGIN IMMEDIATE transaction together
+ *    with setting application_id and user_version; the version is read
+ *    again inside the transaction, so concurrent openers cannot apply a
+ *    step twice.  STORE_READONLY never migrates.
+ *  - All SQL is in a static table, prepared once at open; every value is
+ *    bound; every sqlite3_step is checked; SQLITE_BUSY is KE_BUSY.
+ *  - events rows are append-only (triggers) and hash-chained (see
+ *    "Event hash" below); store_verify_chain recomputes the chain.
+ *
+ * Why not open "/proc/self/fd/N/name": SQLite's unix VFS resolves every
+ * symbolic link in a path to a canonical name before it opens anything
+ * (it would open the directory's real path anyway), and with
+ * SQLITE_OPEN_NOFOLLOW it refuses such a path outright
+ * (SQLITE_CANTOPEN_SYMLINK, checked with SQLite 3.40).  So we do what it
+ * would do ourselves: readlink the descriptor to the directory's current
+ * path, keep NOFOLLOW, and verify the inode after the open.  Without /proc
+ * we use dispprefix + dbpath, with the same inode check.
+ * XXX -wal and -shm are opened by name by SQLite; the directory is 0700
+ * and owned by us, so nobody else can plant them.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "migrations.h"
+#include "store.h"
+
+#define STORE_MSG_MAX	512		/* one message line */
+#define HASH_HEX_LEN	64		/* hex SHA-256 */
+#define EVENT_HASH_TAG	"keyadm-event-v1"	/* domain of the event hash */
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_USER_VERSION,
+	ST_KEY_INSERT,
+	ST_KEY_FIND,
+	ST_GRANT_FIND_ACTIVE,
+	ST_GRANT_ADD,
+	ST_GRANTS_ALL,
+	ST_GRANTS_USER,
+	ST_EVENT_LAST,
+	ST_EVENT_ADD,
+	ST_EVENT_ALL,
+	ST_COUNT
+};
+
+#define GRANT_COLUMNS							\
+	"SELECT g.id, g.user, k.fingerprint, k.type, k.bits, k.blob_b64, " \
+	"k.comment, g.options, g.status, g.added_at, g.added_by, "	\
+	"g.added_uid, g.reason, g.expires_at, g.last_used_at, g.path "	\
+	"FROM grants g JOIN keys k ON k.id = g.key_id "
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_USER_VERSION] = "PRAGMA user_version",
+	[ST_KEY_INSERT] =
+	    "INSERT INTO keys (fingerprint, type, bits, blob_b64, comment, "
+	    "first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (fingerprint) DO NOTHING",
+	[ST_KEY_FIND] = "SELECT id, blob_b64 FROM keys WHERE fingerprint = ?1",
+	[ST_GRANT_FIND_ACTIVE] =
+	    "SELECT id FROM grants WHERE user = ?1 AND key_id = ?2 "
+	    "AND status = 'active'",
+	[ST_GRANT_ADD] =
+	    "INSERT INTO grants (key_id, user, options, expires_at, status, "
+	    "added_at, added_by, added_uid, reason, path) "
+	    "VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9)",
+	/* Two statements, so that a per-user list uses grants_user. */
+	[ST_GRANTS_ALL] = GRANT_COLUMNS
+	    "WHERE (?2 IS NULL OR g.status = ?2) ORDER BY g.user, g.id",
+	[ST_GRANTS_USER] = GRANT_COLUMNS
+	    "WHERE g.user = ?1 AND (?2 IS NULL OR g.status = ?2) "
+	    "ORDER BY g.user, g.id",
+	[ST_EVENT_LAST] = "SELECT hash FROM events ORDER BY id DESC LIMIT 1",
+	[ST_EVENT_ADD] =
+	    "INSERT INTO events (at, actor, actor_uid, action, user, "
+	    "fingerprint, detail, prev_hash, hash) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_EVENT_ALL] =
+	    "SELECT id, prev_hash, at, actor, actor_uid, action, user, "
+	    "fingerprint, detail, hash FROM events ORDER BY id",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_COUNT];
+	int		 readonly;
+	char		 path[PATH_MAX];	/* dispprefix + dbpath */
+	char		 errmsg[STORE_MSG_MAX];
+};
+
+/* What store_open was asked for, passed to its helpers. */
+struct open_args {
+	int		 rootfd;
+	const char	*prefix;	/* dispprefix, never NULL */
+	const char	*dbpath;
+	int		 flags;
+	int		 busy_ms;
+};
+
+static int	fail(struct store *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Set the message and return err. */
+static int
+fail(struct store *s, int err, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Turn an SQLite result code into our error, with a message. */
+static int
+db_fail(struct store *s, int rc, const char *what)
+{
+	const char	*m = s->db != NULL ? sqlite3_errmsg(s->db) :
+			    sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return fail(s, KE_BUSY, "%s: database is locked; try again",
+		    s->path);
+	case SQLITE_NOMEM:
+		return fail(s, KE_NOMEM, "%s: %s: out of memory", s->path,
+		    what);
+	case SQLITE_NOTADB:
+		return fail(s, KE_CONFIG, "%s: not a keyadm database: %s",
+		    s->path, m);
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		return fail(s, KE_IO, "%s: %s: %s", s->path, what, m);
+	default:
+		return fail(s, KE_INTERNAL, "%s: %s: %s", s->path, what, m);
+	}
+}
+
+static int
+owner_ok(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+static int
+bad_owner(struct store *s, const char *pfx, const char *p,
+    const struct stat *st)
+{
+	if (geteuid() == 0)
+		return fail(s, KE_UNSAFE, "%s%s: owned by uid %u, expected 0",
+		    pfx, p, (unsigned int)st->st_uid);
+	return fail(s, KE_UNSAFE, "%s%s: owned by uid %u, expected 0 or %u",
+	    pfx, p, (unsigned int)st->st_uid, (unsigned int)geteuid());
+}
+
+/* A directory on the way to the database directory. */
+static int
+check_parent(struct store *s, int fd, const char *pfx, const char *p)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1)
+		return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
+	if (!owner_ok(&st))
+		return bad_owner(s, pfx, p, &st);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(s, KE_UNSAFE, "%s%s: mode %04o, writable by group "
+		    "or other", pfx, p, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+/* The database directory itself. */
+static int
+check_dbdir(struct store *s, int fd, const char *pfx, const char *p)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1)
+		return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
+	if (!owner_ok(&st))
+		return bad_owner(s, pfx, p, &st);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return fail(s, KE_UNSAFE, "%s%s: mode %04o, expected 0700",
+		    pfx, p, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+/* Why openat(O_DIRECTORY|O_NOFOLLOW) of name failed. */
+static int
+opendir_fail(struct store *s, int pfd, const char *name, int create,
+    const char *pfx, const char *p)
+{
+	struct stat	st;
+	int		saved = errno;
+
+	if (saved == ENOENT)
+		return fail(s, create ? KE_CANTCREATE : KE_NOINPUT,
+		    "%s%s: %s", pfx, p, strerror(saved));
+	if (saved == EACCES)
+		return fail(s, KE_NOINPUT, "%s%s: %s", pfx, p,
+		    strerror(saved));
+	if ((saved == ELOOP || saved == ENOTDIR) &&
+	    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return fail(s, KE_UNSAFE, "%s%s: is a symbolic link",
+			    pfx, p);
+		return fail(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
+	}
+	return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(saved));
+}
+
+/* Open directory name under pfd; with mkdir, create it 0700 if missing. */
+static int
+open_dir(struct store *s, int pfd, const char *name, int create,
+    const char *pfx, const char *p, int *out)
+{
+	int	fd, made = 0;
+
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (mkdirat(pfd, name, 0700) == -1) {
+			if (errno != EEXIST)
+				return fail(s, KE_CANTCREATE, "%s%s: %s",
+				    pfx, p, strerror(errno));
+		} else
+			made = 1;
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	if (fd == -1)
+		return opendir_fail(s, pfd, name, create, pfx, p);
+	/* The umask may have taken bits away; set exactly 0700. */
+	if (made && fchmod(fd, 0700) == -1) {
+		(void)close(fd);
+		return fail(s, KE_CANTCREATE, "%s%s: %s", pfx, p,
+		    strerror(errno));
+	}
+	*out = fd;
+	return 0;
+}
+
+/*
+ * Walk the directories of a->dbpath (already checked by path_ok) from
+ * a->rootfd; *dirfd gets the checked database directory and *name points
+ * into a->dbpath at the file name.
+ */
+static int
+walk_dirs(struct store *s, const struct open_args *a, int *dirfd,
+    const char **name)
+{
+	char	 buf[PATH_MAX], *comp, *next, *slash;
+	int	 fd, nfd, r, create;
+
+	*dirfd = -1;
+	(void)snprintf(buf, sizeof(buf), "%s", a->dbpath);
+	slash = strrchr(buf, '/');
+	*slash = '\0';
+	*name = a->dbpath + (slash - buf) + 1;
+	create = (a->flags & STORE_CREATE) && !(a->flags & STORE_READONLY);
+	if ((fd = fcntl(a->rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return fail(s, KE_IO, "%s/: %s", a->prefix, strerror(errno));
+	for (comp = buf + 1; *comp != '\0'; comp = next) {
+		if ((next = strchr(comp, '/')) != NULL)
+			*next = '\0';
+		r = open_dir(s, fd, comp, next == NULL && create, a->prefix,
+		    buf, &nfd);
+		(void)close(fd);	/* a read-only directory descriptor */
+		if (r != 0)
+			return r;
+		fd = nfd;
+		if (next == NULL)
+			next = comp + strlen(comp);
+		else if ((r = check_parent(s, fd, a->prefix, buf)) != 0) {
+			(void)close(fd);
+			return r;
+		} else
+			*next++ = '/';
+	}
+	if ((r = check_dbdir(s, fd, a->prefix, buf[0] ? buf : "/")) != 0) {
+		(void)close(fd);
+		return r;
+	}
+	*dirfd = fd;
+	return 0;
+}
+
+/* dbpath: absolute, canonical ("/a/b/name": no "//", ".", ".."). */
+static int
+path_ok(struct store *s, const struct open_args *a)
+{
+	const char	*p = a->dbpath, *c;
+	size_t		 n;
+
+	if ((size_t)snprintf(s->path, sizeof(s->path), "%s%s", a->prefix,
+	    p) >= sizeof(s->path))
+		return fail(s, KE_CONFIG, "%s: path too long", p);
+	if (p[0] != '/')
+		return fail(s, KE_CONFIG, "%s: database path is not absolute",
+		    p);
+	for (c = p + 1;; c += n + 1) {
+		n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return fail(s, KE_CONFIG, "%s: database path is not "
+			    "canonical", p);
+		if (c[n] == '\0')
+			return 0;
+	}
+}
+
+/*
+ * Check the database file name in dirfd; create it first (0600, exactly)
+ * when it is missing and we may.  *st gets what was checked.
+ */
+static int
+check_dbfile(struct store *s, const struct open_args *a, int dirfd,
+    const char *name, struct stat *st)
+{
+	int	fd;
+
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			return fail(s, KE_IO, "%s: %s", s->path,
+			    strerror(errno));
+		if (!(a->flags & STORE_CREATE) || (a->flags & STORE_READONLY))
+			return fail(s, KE_NOINPUT, "%s: %s", s->path,
+			    strerror(errno));
+		fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			return fail(s, KE_CANTCREATE, "%s: %s", s->path,
+			    strerror(errno));
+		if (fd != -1 && (fchmod(fd, 0600) == -1 || close(fd) == -1))
+			return fail(s, KE_CANTCREATE, "%s: %s", s->path,
+			    strerror(errno));
+		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
+			return fail(s, KE_IO, "%s: %s", s->path,
+			    strerror(errno));
+	}
+	if (S_ISLNK(st->st_mode))
+		return fail(s, KE_UNSAFE, "%s: is a symbolic link", s->path);
+	if (!S_ISREG(st->st_mode))
+		return fail(s, KE_UNSAFE, "%s: not a regular file", s->path);
+	if (!owner_ok(st))
+		return bad_owner(s, "", s->path, st);
+	if (st->st_nlink != 1)
+		return fail(s, KE_UNSAFE, "%s: has %ju links, expected 1",
+		    s->path, (uintmax_t)st->st_nlink);
+	if (st->st_mode & (S_IRWXG | S_IRWXO))
+		return fail(s, KE_UNSAFE, "%s: mode %04o, expected 0600",
+		    s->path, (unsigned int)(st->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * The name SQLite is to open: the current path of the checked directory
+ * (from /proc), else dispprefix + dbpath.  See the top of the file.
+ */
+static int
+sqlite_path(struct store *s, int dirfd, const char *name, char *buf,
+    size_t len)
+{
+	char	proc[64], dir[PATH_MAX];
+	ssize_t	n;
+
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	n = readlink(proc, dir, sizeof(dir));
+	if (n <= 0 || (size_t)n >= sizeof(dir) || dir[0] != '/') {
+		if ((size_t)snprintf(buf, len, "%s", s->path) >= len)
+			return fail(s, KE_CONFIG, "%s: path too long",
+			    s->path);
+		return 0;
+	}
+	dir[n] = '\0';
+	if ((size_t)snprintf(buf, len, "%s/%s", strcmp(dir, "/") == 0 ? "" :
+	    dir, name) >= len)
+		return fail(s, KE_CONFIG, "%s: path too long", s->path);
+	return 0;
+}
+
+/* The file SQLite opened must be the one check_dbfile looked at. */
+static int
+same_file(struct store *s, const struct stat *want)
+{
+	struct stat	 st;
+	const char	*fn;
+
+	fn = sqlite3_db_filename(s->db, "main");
+	if (fn == NULL || lstat(fn, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != want->st_dev || st.st_ino != want->st_ino)
+		return fail(s, KE_UNSAFE, "%s: replaced while being opened",
+		    s->path);
+	return 0;
+}
+
+/* Open the checked file with SQLite and harden the connection. */
+static int
+open_db(struct store *s, const struct open_args *a, int dirfd,
+    const char *name, const struct stat *st)
+{
+	char	path[PATH_MAX];
+	int	r, rc, on, flags;
+
+	if ((r = sqlite_path(s, dirfd, name, path, sizeof(path))) != 0)
+		return r;
+	flags = SQLITE_OPEN_NOFOLLOW | (s->readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE);	/* never CREATE: check_dbfile did */
+#ifdef SQLITE_OPEN_EXRESCODE
+	flags |= SQLITE_OPEN_EXRESCODE;
+#endif
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "open");
+#ifndef SQLITE_OPEN_EXRESCODE
+	if ((rc = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK)
+		return db_fail(s, rc, "extended result codes");
+#endif
+	if ((r = same_file(s, st)) != 0)
+		return r;
+	if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1,
+	    &on)) != SQLITE_OK || on != 1 ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+	    &on)) != SQLITE_OK || on != 0 ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0,
+	    &on)) != SQLITE_OK || on != 0 ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0,
+	    &on)) != SQLITE_OK || on != 0)
+		return fail(s, KE_INTERNAL, "%s: cannot harden the SQLite "
+		    "connection", s->path);
+	rc = sqlite3_busy_timeout(s->db, a->busy_ms < 0 ? STORE_BUSY_MS :
+	    a->busy_ms);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "busy timeout");
+	return 0;
+}
+
+/*
+ * Run one statement of fixed SQL that returns at most one row; *v gets its
+ * first column as an integer (0 without a row), txt (if not NULL) its text.
+ */
+static int
+exec_one(struct store *s, const char *sql, int64_t *v, char *txt,
+    size_t txtlen)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	int			 rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return db_fail(s, rc, sql);
+	*v = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		if (txt != NULL && txtlen > 0) {
+			t = sqlite3_column_text(st, 0);
+			(void)snprintf(txt, txtlen, "%s",
+			    t != NULL ? (const char *)t : "");
+		}
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(s, rc, sql);
+		(void)sqlite3_finalize(st);	/* error already taken */
+		return rc;
+	}
+	if ((rc = sqlite3_finalize(st)) != SQLITE_OK)
+		return db_fail(s, rc, sql);
+	return 0;
+}
+
+/*
+ * Is this database ours?  0 and *version, or KE_CONFIG: not ours, or newer
+ * than the code.  A database with no schema objects, application_id 0 and
+ * user_version 0 is a new one, ours to set up.
+ */
+static int
+identify(struct store *s, int *version)
+{
+	int64_t	appid, uv, nobj;
+	int	r;
+
+	if ((r = exec_one(s, "PRAGMA application_id", &appid, NULL, 0)) != 0 ||
+	    (r = exec_one(s, "PRAGMA user_version", &uv, NULL, 0)) != 0 ||
+	    (r = exec_one(s, "SELECT count(*) FROM sqlite_schema", &nobj,
+	    NULL, 0)) != 0)
+		return r;
+	if (appid != STORE_APPLICATION_ID &&
+	    (appid != 0 || uv != 0 || nobj != 0))
+		return fail(s, KE_CONFIG, "%s: not a keyadm database",
+		    s->path);
+	if (uv < 0 || uv > store_schema_version())
+		return fail(s, KE_CONFIG, "%s: database schema version %jd "
+		    "is newer than this keyadm (%d)", s->path, (intmax_t)uv,
+		    store_schema_version());
+	*version = (int)uv;
+	return 0;
+}
+
+static int
+exec_sql(struct store *s, const char *sql, const char *what)
+{
+	int	rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return db_fail(s, rc, what);
+	return 0;
+}
+
+/* Connection settings; WAL only for a writer, it writes the header. */
+static int
+set_pragmas(struct store *s)
+{
+	char	mode[16];
+	int64_t	v;
+	int	r;
+
+	if ((r = exec_sql(s, "PRAGMA foreign_keys = ON", "foreign_keys")) != 0 ||
+	    (r = exec_one(s, "PRAGMA foreign_keys", &v, NULL, 0)) != 0)
+		return r;
+	if (v != 1)
+		return fail(s, KE_INTERNAL, "%s: cannot enable foreign keys",
+		    s->path);
+	if (s->readonly)
+		return 0;
+	if ((r = exec_one(s, "PRAGMA journal_mode = WAL", &v, mode,
+	    sizeof(mode))) != 0)
+		return r;
+	if (strcmp(mode, "wal") != 0)
+		return fail(s, KE_INTERNAL, "%s: cannot use WAL (journal mode "
+		    "%s)", s->path, mode);
+	return exec_sql(s, "PRAGMA synchronous = FULL", "synchronous");
+}
+
+/*
+ * One migration step in its own transaction.  The version is read again
+ * under the write lock: another process may have migrated meanwhile.
+ * Pragmas take no bound values; the numbers are ours, not input.
+ */
+static int
+migrate_step(struct store *s, int *done)
+{
+	const struct migration	*m;
+	char			 sql[128];
+	int			 r, v;
+
+	*done = 0;
+	if ((r = exec_sql(s, "BEGIN IMMEDIATE", "begin")) != 0)
+		return r;
+	if ((r = identify(s, &v)) != 0)
+		goto out;
+	if (v == store_schema_version()) {
+		*done = 1;
+		return exec_sql(s, "COMMIT", "commit");
+	}
+	m = &migrations[v];
+	(void)snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
+	    "PRAGMA user_version = %d", STORE_APPLICATION_ID, m->version);
+	if ((r = exec_sql(s, m->sql, m->name)) != 0 ||
+	    (r = exec_sql(s, sql, m->name)) != 0)
+		goto out;
+	return exec_sql(s, "COMMIT", "commit");
+ out:
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* Bring the schema up to date, or refuse (read-only). */
+static int
+migrate(struct store *s)
+{
+	int	r, v, done;
+
+	/* Before anything writes: a file that is not ours stays untouched. */
+	if ((r = identify(s, &v)) != 0)
+		return r;
+	if (v < store_schema_version() && s->readonly)
+		return fail(s, KE_CONFIG, "%s: database schema version %d is "
+		    "older than this keyadm (%d); run keyadm as root to "
+		    "upgrade it", s->path, v, store_schema_version());
+	if ((r = set_pragmas(s)) != 0)
+		return r;
+	for (done = v == store_schema_version(); !done;)
+		if ((r = migrate_step(s, &done)) != 0)
+			return r;
+	return 0;
+}
+
+static int
+prepare_all(struct store *s)
+{
+	int	i, rc;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+		if (rc != SQLITE_OK)
+			return db_fail(s, rc, "prepare");
+	}
+	return 0;
+}
+
+int
+store_open(int rootfd, const char *dispprefix, const char *dbpath,
+    int flags, int busy_ms, struct store **out, char *msg, size_t msglen)
+{
+	struct open_args	 a = { rootfd, dispprefix ? dispprefix : "",
+				    dbpath, flags, busy_ms };
+	struct store		*s;
+	struct stat		 st;
+	const char		*name;
+	int			 r, dirfd = -1;
+
+	*out = NULL;
+	if (msglen > 0)
+		msg[0] = '\0';
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		if (msglen > 0)
+			(void)snprintf(msg, msglen, "%s: %s", dbpath,
+			    strerror(errno));
+		return KE_NOMEM;
+	}
+	s->readonly = (flags & STORE_READONLY) != 0;
+	if ((r = path_ok(s, &a)) == 0 &&
+	    (r = walk_dirs(s, &a, &dirfd, &name)) == 0 &&
+	    (r = check_dbfile(s, &a, dirfd, name, &st)) == 0 &&
+	    (r = open_db(s, &a, dirfd, name, &st)) == 0 &&
+	    (r = migrate(s)) == 0)
+		r = prepare_all(s);
+	if (dirfd != -1)
+		(void)close(dirfd);	/* a read-only directory descriptor */
+	if (r != 0) {
+		if (msglen > 0)
+			(void)snprintf(msg, msglen, "%s", s->errmsg);
+		store_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		(void)sqlite3_finalize(s->st[i]);	/* NULL is a no-op */
+	/* Only fails with unfinalized statements, and there are none. */
+	(void)sqlite3_close(s->db);
+	free(s);
+}
+
+/* After every use: release the statement's locks and bound pointers. */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	/* Both only repeat the last step's result, which was handled. */
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
+/* Step st: 1 for a row, 0 when done, or a negative error. */
+static int
+step(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(s, rc, what);
+}
+
+/* Bind text, or NULL for a NULL pointer; valid until stmt_done. */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* A time where 0 means never, stored as NULL. */
+static int
+bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v == 0)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_int64(st, i, v);
+}
+
+static int
+bind_fail(struct store *s, sqlite3_stmt *st)
+{
+	int	r;
+
+	r = db_fail(s, sqlite3_errcode(s->db), "bind");
+	stmt_done(st);
+	return r;
+}
+
+/* Run a statement that returns no rows. */
+static int
+run(struct store *s, enum stmt id, const char *what)
+{
+	int	r;
+
+	r = step(s, s->st[id], what);
+	stmt_done(s->st[id]);
+	return r < 0 ? r : 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return run(s, ST_BEGIN, "begin");
+}
+
+int
+store_commit(struct store *s)
+{
+	return run(s, ST_COMMIT, "commit");
+}
+
+int
+store_rollback(struct store *s)
+{
+	return run(s, ST_ROLLBACK, "rollback");
+}
+
+/* Roll back after an error, keeping the first error's message. */
+static void
+rollback_quiet(struct store *s)
+{
+	char	saved[STORE_MSG_MAX];
+
+	if (sqlite3_get_autocommit(s->db))
+		return;		/* SQLite already rolled back */
+	memcpy(saved, s->errmsg, sizeof(saved));
+	(void)store_rollback(s);	/* the first error is the one to report */
+	memcpy(s->errmsg, saved, sizeof(saved));
+}
+
+int
+store_schema_version(void)
+{
+	return (int)migrations_count;
+}
+
+/* The open database's user_version, or a negative error. */
+int
+store_db_version(struct store *s)
+{
+	sqlite3_stmt	*st = s->st[ST_USER_VERSION];
+	int64_t		 v = -1;
+	int		 r;
+
+	if ((r = step(s, st, "user_version")) == 1)
+		v = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	if (r < 0)
+		return r;
+	if (v < 0 || v > INT_MAX)
+		return fail(s, KE_INTERNAL, "%s: bad user_version", s->path);
+	return (int)v;
+}
+
+/* Id of the key with k's fingerprint; its stored blob must be k's. */
+static int
+key_find(struct store *s, const struct store_key *k, int64_t *key_id)
+{
+	sqlite3_stmt		*st = s->st[ST_KEY_FIND];
+	const unsigned char	*b64;
+	int			 r;
+
+	if (bind_text(st, 1, k->fingerprint) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "find key")) == 0)
+		r = fail(s, KE_INTERNAL, "%s: key %s vanished", s->path,
+		    k->fingerprint);
+	if (r == 1) {
+		b64 = sqlite3_column_text(st, 1);
+		if (b64 == NULL || strcmp((const char *)b64, k->b64) != 0)
+			r = fail(s, KE_INTERNAL, "%s: key %s: stored blob "
+			    "differs", s->path, k->fingerprint);
+		else {
+			*key_id = sqlite3_column_int64(st, 0);
+			r = 0;
+		}
+	}
+	stmt_done(st);
+	return r;
+}
+
+int
+store_key_upsert(struct store *s, const struct store_key *k, int64_t now,
+    int64_t *key_id)
+{
+	sqlite3_stmt	*st = s->st[ST_KEY_INSERT];
+	int		 r;
+
+	*key_id = 0;
+	if (k->fingerprint == NULL || k->type == NULL || k->b64 == NULL)
+		return fail(s, KE_INTERNAL, "%s: key without fingerprint, "
+		    "type or blob", s->path);
+	if (bind_text(st, 1, k->fingerprint) != SQLITE_OK ||
+	    bind_text(st, 2, k->type) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, k->bits) != SQLITE_OK ||
+	    bind_text(st, 4, k->b64) != SQLITE_OK ||
+	    bind_text(st, 5, k->comment) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK)
+		return bind_fail(s, st);
+	r = step(s, st, "insert key");
+	stmt_done(st);
+	if (r < 0)
+		return r;
+	return key_find(s, k, key_id);
+}
+
+int
+store_grant_find_active(struct store *s, const char *user, int64_t key_id,
+    int64_t *grant_id)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_FIND_ACTIVE];
+	int		 r;
+
+	*grant_id = 0;
+	if (bind_text(st, 1, user) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, key_id) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "find grant")) == 1) {
+		*grant_id = sqlite3_column_int64(st, 0);
+		r = 0;
+	} else if (r == 0)
+		r = 1;
+	stmt_done(st);
+	return r;
+}
+
+int
+store_grant_add(struct store *s, const struct store_grant_new *g,
+    int64_t now, int64_t *grant_id)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_ADD];
+	int		 r;
+
+	*grant_id = 0;
+	if (g->user == NULL || g->added_by == NULL)
+		return fail(s, KE_INTERNAL, "%s: grant without user or actor",
+		    s->path);
+	if (sqlite3_bind_int64(st, 1, g->key_id) != SQLITE_OK ||
+	    bind_text(st, 2, g->user) != SQLITE_OK ||
+	    bind_text(st, 3, g->options) != SQLITE_OK ||
+	    bind_time(st, 4, g->expires_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK ||
+	    bind_text(st, 6, g->added_by) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, g->added_uid) != SQLITE_OK ||
+	    bind_text(st, 8, g->reason) != SQLITE_OK ||
+	    bind_text(st, 9, g->path) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "add grant")) == 0)
+		*grant_id = sqlite3_last_insert_rowid(s->db);
+	stmt_done(st);
+	return r < 0 ? r : 0;
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* One row of GRANT_COLUMNS; the strings live until the next step. */
+static int
+grant_from_row(struct store *s, sqlite3_stmt *st, struct store_grant *g)
+{
+	g->id = sqlite3_column_int64(st, 0);
+	g->user = col_text(st, 1);
+	g->fingerprint = col_text(st, 2);
+	g->type = col_text(st, 3);
+	g->bits = (unsigned int)sqlite3_column_int64(st, 4);
+	g->b64 = col_text(st, 5);
+	g->comment = col_text(st, 6);
+	g->options = col_text(st, 7);
+	g->status = col_text(st, 8);
+	g->added_at = sqlite3_column_int64(st, 9);
+	g->added_by = col_text(st, 10);
+	g->added_uid = (long)sqlite3_column_int64(st, 11);
+	g->reason = col_text(st, 12);
+	g->expires_at = sqlite3_column_int64(st, 13);	/* NULL is 0 */
+	g->last_used_at = sqlite3_column_int64(st, 14);
+	g->path = col_text(st, 15);
+	/* NOT NULL columns come back NULL only when memory ran out. */
+	if (g->user == NULL || g->fingerprint == NULL || g->type == NULL ||
+	    g->b64 == NULL || g->status == NULL || g->added_by == NULL)
+		return fail(s, KE_NOMEM, "%s: list grants: out of memory",
+		    s->path);
+	return 0;
+}
+
+int
+store_grants_list(struct store *s, const char *user, const char *status,
+    store_grant_cb cb, void *arg)
+{
+	sqlite3_stmt		*st;
+	struct store_grant	 g;
+	int			 r;
+
+	st = s->st[user != NULL ? ST_GRANTS_USER : ST_GRANTS_ALL];
+	if (bind_text(st, 1, user) != SQLITE_OK ||
+	    bind_text(st, 2, status) != SQLITE_OK)
+		return bind_fail(s, st);
+	while ((r = step(s, st, "list grants")) == 1) {
+		memset(&g, 0, sizeof(g));
+		if ((r = grant_from_row(s, st, &g)) != 0 ||
+		    (r = cb(&g, arg)) != 0)
+			break;
+	}
+	stmt_done(st);
+	return r;
+}
+
+const char *
+store_errmsg(struct store *s)
+{
+	if (s == NULL)
+		return "no store";
+	if (s->errmsg[0] == '\0' && s->db != NULL)
+		return sqlite3_errmsg(s->db);
+	return s->errmsg;
+}
+
+/*
+ * Event hash, format version 1.  keyadm verify recomputes it.
+ *
+ *   hash = lowercase hex of SHA-256 over
+ *	"keyadm-event-v1" 0x00
+ *	F(prev_hash) F(at) F(actor) F(actor_uid) F(action) F(user)
+ *	F(fingerprint) F(detail)
+ *   where F of
+ *	SQL NULL	is 'N' (0x4e)
+ *	an integer	is 'I' then 8 bytes: the value, two's complement,
+ *			big-endian
+ *	text		is 'T' then 8 bytes: its length in bytes, big-endian,
+ *			then the bytes (UTF-8 as stored; no terminator)
+ *   and prev_hash is the stored hash of the row before, by id, or 64 '0'
+ *   for the first row.
+ *
+ * Every field announces its own type and length, so no two different rows
+ * serialise alike: moving bytes between fields, or NULL against "", changes
+ * the hash.
+ */
+struct htext {
+	const char	*p;	/* NULL: SQL NULL */
+	size_t		 n;
+};
+
+struct ev_fields {
+	struct htext	 prev_hash;
+	int64_t		 at;
+	struct htext	 actor;
+	int64_t		 actor_uid;
+	struct htext	 action;
+	struct htext	 user;
+	struct htext	 fingerprint;
+	struct htext	 detail;
+};
+
+static struct htext
+htext(const char *p)
+{
+	struct htext	t = { p, p != NULL ? strlen(p) : 0 };
+
+	return t;
+}
+
+static void
+put_be64(unsigned char *b, uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--) {
+		b[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static int
+hash_int(EVP_MD_CTX *c, int64_t v)
+{
+	unsigned char	b[9];
+
+	b[0] = 'I';
+	put_be64(b + 1, (uint64_t)v);
+	return EVP_DigestUpdate(c, b, sizeof(b));
+}
+
+static int
+hash_text(EVP_MD_CTX *c, struct htext t)
+{
+	unsigned char	b[9];
+
+	if (t.p == NULL)
+		return EVP_DigestUpdate(c, "N", 1);
+	b[0] = 'T';
+	put_be64(b + 1, (uint64_t)t.n);
+	return EVP_DigestUpdate(c, b, sizeof(b)) &&
+	    EVP_DigestUpdate(c, t.p, t.n);
+}
+
+/* hex gets the 64 hex digits of the event's hash and a NUL. */
+static int
+event_hash(struct store *s, const struct ev_fields *f,
+    char hex[HASH_HEX_LEN + 1])
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	EVP_MD_CTX		*c;
+	int			 ok;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return fail(s, KE_NOMEM, "%s: event hash: out of memory",
+		    s->path);
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(c, EVENT_HASH_TAG, sizeof(EVENT_HASH_TAG)) &&
+	    hash_text(c, f->prev_hash) && hash_int(c, f->at) &&
+	    hash_text(c, f->actor) && hash_int(c, f->actor_uid) &&
+	    hash_text(c, f->action) && hash_text(c, f->user) &&
+	    hash_text(c, f->fingerprint) && hash_text(c, f->detail) &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) && mdlen * 2 == HASH_HEX_LEN;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return fail(s, KE_INTERNAL, "%s: event hash: SHA-256 failed",
+		    s->path);
+	for (i = 0; i < mdlen; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0x0f];
+	}
+	hex[HASH_HEX_LEN] = '\0';
+	return 0;
+}
+
+/* The hash of the last event, or 64 '0' when there is none. */
+static int
+last_hash(struct store *s, char prev[HASH_HEX_LEN + 1])
+{
+	sqlite3_stmt	*st = s->st[ST_EVENT_LAST];
+	const char	*h;
+	int		 r;
+
+	memset(prev, '0', HASH_HEX_LEN);
+	prev[HASH_HEX_LEN] = '\0';
+	if ((r = step(s, st, "read last event")) == 1) {
+		h = col_text(st, 0);
+		if (h == NULL || strlen(h) != HASH_HEX_LEN)
+			r = fail(s, KE_INTERNAL, "%s: last event has no hash",
+			    s->path);
+		else {
+			memcpy(prev, h, HASH_HEX_LEN);
+			r = 0;
+		}
+	}
+	stmt_done(st);
+	return r;
+}
+
+/* Inside a write transaction: chain e to the last event and insert it. */
+static int
+event_insert(struct store *s, const struct store_event *e)
+{
+	sqlite3_stmt		*st = s->st[ST_EVENT_ADD];
+	struct ev_fields	 f;
+	char			 prev[HASH_HEX_LEN + 1], hash[HASH_HEX_LEN + 1];
+	int			 r;
+
+	if ((r = last_hash(s, prev)) != 0)
+		return r;
+	f.prev_hash = htext(prev);
+	f.at = e->at;
+	f.actor = htext(e->actor);
+	f.actor_uid = e->actor_uid;
+	f.action = htext(e->action);
+	f.user = htext(e->user);
+	f.fingerprint = htext(e->fingerprint);
+	f.detail = htext(e->detail);
+	if ((r = event_hash(s, &f, hash)) != 0)
+		return r;
+	if (sqlite3_bind_int64(st, 1, e->at) != SQLITE_OK ||
+	    bind_text(st, 2, e->actor) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, e->actor_uid) != SQLITE_OK ||
+	    bind_text(st, 4, e->action) != SQLITE_OK ||
+	    bind_text(st, 5, e->user) != SQLITE_OK ||
+	    bind_text(st, 6, e->fingerprint) != SQLITE_OK ||
+	    bind_text(st, 7, e->detail) != SQLITE_OK ||
+	    bind_text(st, 8, prev) != SQLITE_OK ||
+	    bind_text(st, 9, hash) != SQLITE_OK)
+		return bind_fail(s, st);
+	r = step(s, st, "append event");
+	stmt_done(st);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Append e.  Inside the caller's transaction if there is one, else in a
+ * transaction of its own, so that reading the last hash and appending are
+ * one step.
+ */
+int
+store_event_append(struct store *s, const struct store_event *e)
+{
+	int	own, r;
+
+	if (e->actor == NULL || e->action == NULL)
+		return fail(s, KE_INTERNAL, "%s: event without actor or "
+		    "action", s->path);
+	own = sqlite3_get_autocommit(s->db);
+	if (own && (r = store_begin(s)) != 0)
+		return r;
+	r = event_insert(s, e);
+	if (own && r == 0)
+		r = store_commit(s);
+	if (own && r != 0)
+		rollback_quiet(s);
+	return r;
+}
+
+static struct htext
+col_htext(sqlite3_stmt *st, int i)
+{
+	struct htext	t = { NULL, 0 };
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return t;
+	t.p = col_text(st, i);		/* text first, then its length */
+	t.n = (size_t)sqlite3_column_bytes(st, i);
+	if (t.p == NULL)
+		t.p = "";		/* only under memory pressure */
+	return t;
+}
+
+/* One row of ST_EVENT_ALL: is it chained to want and is its hash right? */
+static int
+event_check(struct store *s, sqlite3_stmt *st, char want[HASH_HEX_LEN + 1])
+{
+	struct ev_fields	 f;
+	char			 hash[HASH_HEX_LEN + 1];
+	const char		*stored;
+	int64_t			 id = sqlite3_column_int64(st, 0);
+	int			 r;
+
+	f.prev_hash = col_htext(st, 1);
+	f.at = sqlite3_column_int64(st, 2);
+	f.actor = col_htext(st, 3);
+	f.actor_uid = sqlite3_column_int64(st, 4);
+	f.action = col_htext(st, 5);
+	f.user = col_htext(st, 6);
+	f.fingerprint = col_htext(st, 7);
+	f.detail = col_htext(st, 8);
+	if ((r = event_hash(s, &f, hash)) != 0)
+		return r;
+	stored = col_text(st, 9);
+	if (f.prev_hash.p == NULL || f.prev_hash.n != HASH_HEX_LEN ||
+	    memcmp(f.prev_hash.p, want, HASH_HEX_LEN) != 0)
+		return fail(s, KE_FINDINGS, "%s: event %jd does not follow "
+		    "the event before it", s->path, (intmax_t)id);
+	if (stored == NULL || strcmp(stored, hash) != 0)
+		return fail(s, KE_FINDINGS, "%s: event %jd does not match "
+		    "its hash", s->path, (intmax_t)id);
+	memcpy(want, hash, sizeof(hash));
+	return 0;
+}
+
+int
+store_verify_chain(struct store *s, int64_t *bad_id)
+{
+	sqlite3_stmt	*st = s->st[ST_EVENT_ALL];
+	char		 want[HASH_HEX_LEN + 1];
+	int		 r;
+
+	*bad_id = 0;
+	memset(want, '0', HASH_HEX_LEN);
+	want[HASH_HEX_LEN] = '\0';
+	while ((r = step(s, st, "read events")) == 1)
+		if ((r = event_check(s, st, want)) != 0) {
+			if (r == KE_FINDINGS)
+				*bad_id = sqlite3_column_int64(st, 0);
+			break;
+		}
+	stmt_done(st);
+	return r;
+}

@@ -1,0 +1,38 @@
+/*
+ * accounts.h -- who an account is: uid, gid, groups, home.
+ *
+ * Under --root the password and group databases are that tree's etc/passwd
+ * and etc/group, read through the root directory descriptor; otherwise the
+ * system's (getpwnam_r, getgrouplist).  The environment is never consulted.
+ */
+#ifndef KEYADM_ACCOUNTS_H
+#define KEYADM_ACCOUNTS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "privs.h"
+
+#define USERNAME_MAX	32	/* as useradd's default limit */
+
+struct account {
+	char	name[USERNAME_MAX + 1];
+	uid_t	uid;
+	gid_t	gid;
+	char	home[PATH_MAX];
+	gid_t	groups[PRIVS_GROUPS_MAX];
+	size_t	ngroups;
+};
+
+/* 1 if name is an acceptable account name (POSIX portable, no '/'). */
+int	accounts_valid_name(const char *name);
+
+/*
+ * Look name up.  rootfd < 0: the system databases; else the tree's
+ * etc/passwd and etc/group.  KE_NOUSER when unknown, KE_CONFIG when the
+ * home is not an absolute path, KE_IO when the database cannot be read.
+ */
+int	accounts_lookup(int rootfd, const char *name, struct account *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * ctx.h -- the run's context, built by main and passed down.
+ *
+ * No module keeps state of its own between calls: what a command needs
+ * (options, configuration, the root directory, the caller) is here.
+ */
+#ifndef KEYADM_CTX_H
+#define KEYADM_CTX_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "actor.h"
+#include "config.h"
+#include "report.h"
+
+struct ctx {
+	const char	*rootdir;	/* --root DIR, or NULL */
+	int		 rootfd;	/* descriptor of DIR, or of "/" */
+	char		 dispprefix[PATH_MAX];	/* "" or DIR without '/' */
+	const char	*config_path;
+	struct config	 cfg;
+	int		 json;
+	int		 quiet;
+	int		 verbose;
+	struct actor	 actor;
+	int64_t		 now;		/* time of the run, UTC seconds */
+	struct report	 out;
+	/* account lookup: tests and --root point it at a tree */
+	int		(*lookup)(const struct ctx *, const char *,
+			    struct account *);
+};
+
+/* The commands: each parses its own arguments, returns 0 or KE_*. */
+int	cmd_check(struct ctx *c, int argc, char **argv);
+int	cmd_add(struct ctx *c, int argc, char **argv);
+int	cmd_list(struct ctx *c, int argc, char **argv);
+
+#endif

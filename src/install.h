@@ -1,0 +1,56 @@
+/*
+ * install.h -- an account's authorized_keys file, opened safely.
+ *
+ * Glue between accounts, safefs, privs and authkeys: expands the configured
+ * pattern, walks to the file's directory (as root up to the home, as the
+ * account inside it), takes the lock, reads and parses the file, and later
+ * replaces it atomically.  Between calls the effective ids are root's again;
+ * only the descriptors are kept.
+ */
+#ifndef KEYADM_INSTALL_H
+#define KEYADM_INSTALL_H
+
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "accounts.h"
+#include "authkeys.h"
+#include "safefs.h"
+
+struct keyfile {
+	int		 dirfd;		/* directory holding the file */
+	char		 name[NAME_MAX + 1];
+	char		 path[PATH_MAX];	/* as sshd sees it (in the tree) */
+	char		 disp[PATH_MAX];	/* for messages (with --root) */
+	int		 in_home;	/* 1: act as the account inside it */
+	uid_t		 uid;		/* owner of the file */
+	gid_t		 gid;
+	mode_t		 mode;
+	const struct account *acct;
+	struct stat	 st;		/* what was read; zero if missing */
+	int		 existed;
+	struct authkeys	*ak;
+};
+
+/*
+ * Expand pattern's tokens (%h %u %U %%) for acct into out; a relative
+ * result is taken relative to the home, as sshd does.  KE_CONFIG on an
+ * unknown token or an over-long result.
+ */
+int	keyfile_expand(const char *pattern, const struct account *acct,
+	    char *out, size_t outlen);
+
+/*
+ * Open, lock and read acct's key file.  create: make missing directories
+ * below the home (0700, owned by the account).  On failure msg holds
+ * "<path>: <problem>"; kf needs keyfile_close() either way.
+ */
+int	keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
+	    const char *pattern, const struct account *acct, int create,
+	    int lock_ms, char *msg, size_t msglen);
+/* Render kf->ak and replace the file atomically. */
+int	keyfile_write(struct keyfile *kf, char *msg, size_t msglen);
+/* Release the lock and descriptors, free the parsed file. */
+void	keyfile_close(struct keyfile *kf);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * intake.h -- read submitted files, parse them, judge every key.
+ *
+ * Shared by check and add so that check runs exactly what add would
+ * (doas -C's idea).  Every key's verdict is reported as it is judged.
+ */
+#ifndef KEYADM_INTAKE_H
+#define KEYADM_INTAKE_H
+
+#include "ctx.h"
+#include "keyparse.h"
+#include "policy.h"
+
+struct intake_key {
+	const char		*source;	/* borrowed from argv */
+	size_t			 lineno;
+	struct pubkey		*key;		/* owned */
+	struct policy_result	 verdict;
+};
+
+struct intake {
+	struct intake_key	*keys;		/* accepted or warned keys */
+	size_t			 n;
+	size_t			 rejected;	/* refused by policy */
+	int			 err;		/* worst non-policy error */
+};
+
+/*
+ * Judge every key in files (paths, or "-" for standard input).  Reports
+ * each verdict through c->out and each error on stderr.  Returns 0 when the
+ * intake ran (look at in->rejected and in->err), KE_NOMEM otherwise.
+ * Duplicate keys in a submission are kept once.
+ */
+int	intake_files(struct ctx *c, char **files, int nfiles,
+	    struct intake *in);
+void	intake_free(struct intake *in);
+
+#endif
