@@ -496,12 +496,16 @@ authkeys_append(struct authkeys *ak, const char *options, const char *type,
 	return r;
 }
 
+/*
+ * Kept lines move to the front in order, removed ones to the back, and are
+ * freed only at the end: blob may point into a line being removed.
+ */
 size_t
 authkeys_remove(struct authkeys *ak, const unsigned char *blob,
     size_t bloblen)
 {
-	struct authkeys_entry	*e;
-	size_t			 i, kept = 0, removed = 0;
+	struct authkeys_entry	*e, tmp;
+	size_t			 i, kept = 0;
 	int			 last_gone = 0;
 
 	if (ak == NULL || blob == NULL)
@@ -510,18 +514,21 @@ authkeys_remove(struct authkeys *ak, const unsigned char *blob,
 		e = &ak->lines[i];
 		if (e->is_key && e->bloblen == bloblen &&
 		    memcmp(e->blob, blob, bloblen) == 0) {
-			free(e->raw);
-			removed++;
 			last_gone = i + 1 == ak->n;
 			continue;
 		}
+		tmp = ak->lines[kept];
 		ak->lines[kept++] = *e;
+		*e = tmp;
 	}
-	ak->n = kept;
+	for (i = kept; i < ak->n; i++)
+		free(ak->lines[i].raw);
 	/* The line now last was followed by '\n' in the input. */
 	if (last_gone)
 		ak->final_newline = 1;
-	return removed;
+	i = ak->n - kept;
+	ak->n = kept;
+	return i;
 }
 
 /* Bytes of the rendering, without the NUL; KE_MALFORMED over the cap. */

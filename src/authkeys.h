@@ -41,8 +41,8 @@ int	authkeys_new(struct authkeys **out);
 ssize_t	authkeys_find(const struct authkeys *ak, const unsigned char *blob,
 	    size_t bloblen, size_t start);
 /*
- * Append "[options ]type b64[ comment]".  options may be NULL.  Returns 0 or
- * KE_NOMEM.
+ * Append "[options ]type b64[ comment]".  options may be NULL.  Returns 0,
+ * KE_NOMEM, or KE_MALFORMED when the line would not read back as given.
  */
 int	authkeys_append(struct authkeys *ak, const char *options,
 	    const char *type, const char *b64, const char *comment);

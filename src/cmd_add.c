@@ -92,6 +92,15 @@ add_args(struct ctx *c, int argc, char **argv, const char **reason,
 	return 0;
 }
 
+/* A store failure as "<database>: <problem>". */
+static void
+store_msg(struct add_run *ar, int err)
+{
+	(void)snprintf(ar->msg, sizeof(ar->msg), "%.400s%.400s: %.200s",
+	    ar->c->dispprefix, ar->c->cfg.database, ar->st != NULL ?
+	    store_errmsg(ar->st) : keyadm_strerror(err));
+}
+
 /* Open the store: read-only (and maybe absent) for a dry run. */
 static int
 add_store(struct add_run *ar)
@@ -227,9 +236,7 @@ add_apply(struct add_run *ar, const struct intake *in, int *changed)
 			lines++;
 		}
 		if (!ar->dry_run && (r = add_record(ar, k, i)) != 0) {
-			(void)snprintf(ar->msg, sizeof(ar->msg), "%s%s: %s",
-			    ar->c->dispprefix, ar->c->cfg.database,
-			    store_errmsg(ar->st));
+			store_msg(ar, r);
 			return r;
 		}
 	}
@@ -326,10 +333,7 @@ add_run(struct add_run *ar, const struct intake *in)
 		if (intx)
 			(void)store_rollback(ar->st);
 		if (ar->msg[0] == '\0')
-			(void)snprintf(ar->msg, sizeof(ar->msg), "%s%s: %s",
-			    c->dispprefix, c->cfg.database,
-			    ar->st != NULL ? store_errmsg(ar->st) :
-			    keyadm_strerror(r));
+			store_msg(ar, r);
 		msg_line(ar->msg);
 		add_log_failure(ar, r);
 		return r;

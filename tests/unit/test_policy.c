@@ -389,6 +389,8 @@ Test(policy, exponent_equal_to_modulus)
 	r = judge(PROFILE_DEFAULT, &k);
 	cr_assert_eq(r.verdict, VERDICT_REJECT);
 	cr_assert(has(&r, PR_RSA_EXP_GE_N, VERDICT_REJECT));
+	/* an invalid exponent is not also called unusual */
+	cr_assert_not(has(&r, PR_RSA_EXP_UNUSUAL, VERDICT_WARN));
 }
 
 Test(policy, exponent_greater_than_modulus)
