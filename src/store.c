@@ -4,9 +4,10 @@
  *
  * Invariants (each has a test in tests/unit/test_store.c):
  *  - This is the only file that includes sqlite3.h.  It never prints:
- *    every failure returns a negative enum keyadm_err and leaves one line,
- *    "<path>: <problem>", in the caller's msg (store_open) or in
- *    store_errmsg().
+ *    every failure returns a negative enum keyadm_err; store_open leaves
+ *    one line "<object>: <problem>" in the caller's msg (the object is the
+ *    database or the directory at fault), the other calls leave
+ *    "<problem>" for store_errmsg(), and the caller names the database.
  *  - The database directory is reached from rootfd one component at a
  *    time with openat(O_DIRECTORY|O_NOFOLLOW): no symbolic link is ever
  *    followed.  Parents must be owned by root or the effective uid and not
@@ -32,6 +33,11 @@
  *    bound; every sqlite3_step is checked; SQLITE_BUSY is KE_BUSY.
  *  - events rows are append-only (triggers) and hash-chained (see
  *    "Event hash" below); store_verify_chain recomputes the chain.
+ *
+ * application_id is set by this code, not by sql/001-initial.sql, in the
+ * transaction of every migration step: STORE_APPLICATION_ID stays the
+ * one source, and a half-migrated file is never labelled ours.
+ * busy_ms < 0 means STORE_BUSY_MS; 0 means fail at once when locked.
  *
  * Why not open "/proc/self/fd/N/name": SQLite's unix VFS resolves every
  * symbolic link in a path to a canonical name before it opens anything
@@ -127,6 +133,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
 	int		 readonly;
+	int		 errobj;		/* errmsg names its object */
 	char		 path[PATH_MAX];	/* dispprefix + dbpath */
 	char		 errmsg[STORE_MSG_MAX];
 };
@@ -142,15 +149,39 @@ struct open_args {
 
 static int	fail(struct store *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static int	fail_at(struct store *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
-/* Set the message and return err. */
+static void
+vfail(struct store *s, int withobj, const char *fmt, va_list ap)
+{
+	s->errobj = withobj;
+	(void)vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+}
+
+/*
+ * A problem of the database: errmsg gets "<problem>" (store_errmsg; the
+ * caller names the database), store_open's msg "<path>: <problem>".
+ */
 static int
 fail(struct store *s, int err, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	vfail(s, 0, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* A problem of another object (a directory, the path): whole message. */
+static int
+fail_at(struct store *s, int err, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vfail(s, 1, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -165,19 +196,22 @@ db_fail(struct store *s, int rc, const char *what)
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return fail(s, KE_BUSY, "%s: database is locked; try again",
-		    s->path);
+		return fail(s, KE_BUSY, "database is locked; try again");
 	case SQLITE_NOMEM:
-		return fail(s, KE_NOMEM, "%s: %s: out of memory", s->path,
+		return fail(s, KE_NOMEM, "%s: out of memory",
 		    what);
+	case SQLITE_CANTOPEN:
+		if (rc == SQLITE_CANTOPEN_SYMLINK)
+			return fail(s, KE_UNSAFE, "path has a symbolic "
+			    "link");
+		return fail(s, KE_NOINPUT, "%s: %s", what, m);
 	case SQLITE_NOTADB:
-		return fail(s, KE_CONFIG, "%s: not a keyadm database: %s",
-		    s->path, m);
+		return fail(s, KE_CONFIG, "not a keyadm database: %s", m);
 	case SQLITE_IOERR:
 	case SQLITE_FULL:
-		return fail(s, KE_IO, "%s: %s: %s", s->path, what, m);
+		return fail(s, KE_IO, "%s: %s", what, m);
 	default:
-		return fail(s, KE_INTERNAL, "%s: %s: %s", s->path, what, m);
+		return fail(s, KE_INTERNAL, "%s: %s", what, m);
 	}
 }
 
@@ -192,10 +226,11 @@ bad_owner(struct store *s, const char *pfx, const char *p,
     const struct stat *st)
 {
 	if (geteuid() == 0)
-		return fail(s, KE_UNSAFE, "%s%s: owned by uid %u, expected 0",
-		    pfx, p, (unsigned int)st->st_uid);
-	return fail(s, KE_UNSAFE, "%s%s: owned by uid %u, expected 0 or %u",
-	    pfx, p, (unsigned int)st->st_uid, (unsigned int)geteuid());
+		return fail_at(s, KE_UNSAFE, "%s%s: owned by uid %u, "
+		    "expected 0", pfx, p, (unsigned int)st->st_uid);
+	return fail_at(s, KE_UNSAFE, "%s%s: owned by uid %u, expected 0 "
+	    "or %u", pfx, p, (unsigned int)st->st_uid,
+	    (unsigned int)geteuid());
 }
 
 /* A directory on the way to the database directory. */
@@ -205,12 +240,13 @@ check_parent(struct store *s, int fd, const char *pfx, const char *p)
 	struct stat	st;
 
 	if (fstat(fd, &st) == -1)
-		return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
+		return fail_at(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
 	if (!owner_ok(&st))
 		return bad_owner(s, pfx, p, &st);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return fail(s, KE_UNSAFE, "%s%s: mode %04o, writable by group "
-		    "or other", pfx, p, (unsigned int)(st.st_mode & 07777));
+		return fail_at(s, KE_UNSAFE, "%s%s: mode %04o, writable by "
+		    "group or other", pfx, p,
+		    (unsigned int)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -221,13 +257,13 @@ check_dbdir(struct store *s, int fd, const char *pfx, const char *p)
 	struct stat	st;
 
 	if (fstat(fd, &st) == -1)
-		return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
+		return fail_at(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
+		return fail_at(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
 	if (!owner_ok(&st))
 		return bad_owner(s, pfx, p, &st);
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return fail(s, KE_UNSAFE, "%s%s: mode %04o, expected 0700",
+		return fail_at(s, KE_UNSAFE, "%s%s: mode %04o, expected 0700",
 		    pfx, p, (unsigned int)(st.st_mode & 07777));
 	return 0;
 }
@@ -241,34 +277,38 @@ opendir_fail(struct store *s, int pfd, const char *name, int create,
 	int		saved = errno;
 
 	if (saved == ENOENT)
-		return fail(s, create ? KE_CANTCREATE : KE_NOINPUT,
+		return fail_at(s, create ? KE_CANTCREATE : KE_NOINPUT,
 		    "%s%s: %s", pfx, p, strerror(saved));
 	if (saved == EACCES)
-		return fail(s, KE_NOINPUT, "%s%s: %s", pfx, p,
+		return fail_at(s, KE_NOINPUT, "%s%s: %s", pfx, p,
 		    strerror(saved));
 	if ((saved == ELOOP || saved == ENOTDIR) &&
 	    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
-			return fail(s, KE_UNSAFE, "%s%s: is a symbolic link",
+			return fail_at(s, KE_UNSAFE, "%s%s: is a symbolic link",
 			    pfx, p);
-		return fail(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
+		return fail_at(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
 	}
-	return fail(s, KE_IO, "%s%s: %s", pfx, p, strerror(saved));
+	return fail_at(s, KE_IO, "%s%s: %s", pfx, p, strerror(saved));
 }
 
-/* Open directory name under pfd; with mkdir, create it 0700 if missing. */
+/* How open_dir treats a missing directory. */
+#define OD_CREATING	0x1	/* fail with KE_CANTCREATE, not KE_NOINPUT */
+#define OD_MKDIR	0x2	/* create it, mode 0700 */
+
+/* Open directory name under pfd, as how says. */
 static int
-open_dir(struct store *s, int pfd, const char *name, int create,
+open_dir(struct store *s, int pfd, const char *name, int how,
     const char *pfx, const char *p, int *out)
 {
 	int	fd, made = 0;
 
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT && create) {
+	if (fd == -1 && errno == ENOENT && (how & OD_MKDIR)) {
 		if (mkdirat(pfd, name, 0700) == -1) {
 			if (errno != EEXIST)
-				return fail(s, KE_CANTCREATE, "%s%s: %s",
+				return fail_at(s, KE_CANTCREATE, "%s%s: %s",
 				    pfx, p, strerror(errno));
 		} else
 			made = 1;
@@ -276,11 +316,11 @@ open_dir(struct store *s, int pfd, const char *name, int create,
 		    O_CLOEXEC);
 	}
 	if (fd == -1)
-		return opendir_fail(s, pfd, name, create, pfx, p);
+		return opendir_fail(s, pfd, name, how & OD_CREATING, pfx, p);
 	/* The umask may have taken bits away; set exactly 0700. */
 	if (made && fchmod(fd, 0700) == -1) {
 		(void)close(fd);
-		return fail(s, KE_CANTCREATE, "%s%s: %s", pfx, p,
+		return fail_at(s, KE_CANTCREATE, "%s%s: %s", pfx, p,
 		    strerror(errno));
 	}
 	*out = fd;
@@ -306,12 +346,12 @@ walk_dirs(struct store *s, const struct open_args *a, int *dirfd,
 	*name = a->dbpath + (slash - buf) + 1;
 	create = (a->flags & STORE_CREATE) && !(a->flags & STORE_READONLY);
 	if ((fd = fcntl(a->rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
-		return fail(s, KE_IO, "%s/: %s", a->prefix, strerror(errno));
+		return fail_at(s, KE_IO, "%s/: %s", a->prefix, strerror(errno));
 	for (comp = buf + 1; *comp != '\0'; comp = next) {
 		if ((next = strchr(comp, '/')) != NULL)
 			*next = '\0';
-		r = open_dir(s, fd, comp, next == NULL && create, a->prefix,
-		    buf, &nfd);
+		r = open_dir(s, fd, comp, !create ? 0 : next == NULL ?
+		    OD_CREATING | OD_MKDIR : OD_CREATING, a->prefix, buf, &nfd);
 		(void)close(fd);	/* a read-only directory descriptor */
 		if (r != 0)
 			return r;
@@ -341,15 +381,15 @@ path_ok(struct store *s, const struct open_args *a)
 
 	if ((size_t)snprintf(s->path, sizeof(s->path), "%s%s", a->prefix,
 	    p) >= sizeof(s->path))
-		return fail(s, KE_CONFIG, "%s: path too long", p);
+		return fail_at(s, KE_CONFIG, "%s: path too long", p);
 	if (p[0] != '/')
-		return fail(s, KE_CONFIG, "%s: database path is not absolute",
-		    p);
+		return fail_at(s, KE_CONFIG, "%s: database path is not "
+		    "absolute", p);
 	for (c = p + 1;; c += n + 1) {
 		n = strcspn(c, "/");
 		if (n == 0 || (n == 1 && c[0] == '.') ||
 		    (n == 2 && c[0] == '.' && c[1] == '.'))
-			return fail(s, KE_CONFIG, "%s: database path is not "
+			return fail_at(s, KE_CONFIG, "%s: database path is not "
 			    "canonical", p);
 		if (c[n] == '\0')
 			return 0;
@@ -368,35 +408,35 @@ check_dbfile(struct store *s, const struct open_args *a, int dirfd,
 
 	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno != ENOENT)
-			return fail(s, KE_IO, "%s: %s", s->path,
+			return fail(s, KE_IO, "%s",
 			    strerror(errno));
 		if (!(a->flags & STORE_CREATE) || (a->flags & STORE_READONLY))
-			return fail(s, KE_NOINPUT, "%s: %s", s->path,
+			return fail(s, KE_NOINPUT, "%s",
 			    strerror(errno));
 		fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1 && errno != EEXIST)
-			return fail(s, KE_CANTCREATE, "%s: %s", s->path,
+			return fail(s, KE_CANTCREATE, "%s",
 			    strerror(errno));
 		if (fd != -1 && (fchmod(fd, 0600) == -1 || close(fd) == -1))
-			return fail(s, KE_CANTCREATE, "%s: %s", s->path,
+			return fail(s, KE_CANTCREATE, "%s",
 			    strerror(errno));
 		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
-			return fail(s, KE_IO, "%s: %s", s->path,
+			return fail(s, KE_IO, "%s",
 			    strerror(errno));
 	}
 	if (S_ISLNK(st->st_mode))
-		return fail(s, KE_UNSAFE, "%s: is a symbolic link", s->path);
+		return fail(s, KE_UNSAFE, "is a symbolic link");
 	if (!S_ISREG(st->st_mode))
-		return fail(s, KE_UNSAFE, "%s: not a regular file", s->path);
+		return fail(s, KE_UNSAFE, "not a regular file");
 	if (!owner_ok(st))
 		return bad_owner(s, "", s->path, st);
 	if (st->st_nlink != 1)
-		return fail(s, KE_UNSAFE, "%s: has %ju links, expected 1",
-		    s->path, (uintmax_t)st->st_nlink);
+		return fail(s, KE_UNSAFE, "has %ju links, expected 1",
+		    (uintmax_t)st->st_nlink);
 	if (st->st_mode & (S_IRWXG | S_IRWXO))
-		return fail(s, KE_UNSAFE, "%s: mode %04o, expected 0600",
-		    s->path, (unsigned int)(st->st_mode & 07777));
+		return fail(s, KE_UNSAFE, "mode %04o, expected 0600",
+		    (unsigned int)(st->st_mode & 07777));
 	return 0;
 }
 
@@ -415,14 +455,13 @@ sqlite_path(struct store *s, int dirfd, const char *name, char *buf,
 	n = readlink(proc, dir, sizeof(dir));
 	if (n <= 0 || (size_t)n >= sizeof(dir) || dir[0] != '/') {
 		if ((size_t)snprintf(buf, len, "%s", s->path) >= len)
-			return fail(s, KE_CONFIG, "%s: path too long",
-			    s->path);
+			return fail(s, KE_CONFIG, "path too long");
 		return 0;
 	}
 	dir[n] = '\0';
 	if ((size_t)snprintf(buf, len, "%s/%s", strcmp(dir, "/") == 0 ? "" :
 	    dir, name) >= len)
-		return fail(s, KE_CONFIG, "%s: path too long", s->path);
+		return fail(s, KE_CONFIG, "path too long");
 	return 0;
 }
 
@@ -436,8 +475,7 @@ same_file(struct store *s, const struct stat *want)
 	fn = sqlite3_db_filename(s->db, "main");
 	if (fn == NULL || lstat(fn, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_dev != want->st_dev || st.st_ino != want->st_ino)
-		return fail(s, KE_UNSAFE, "%s: replaced while being opened",
-		    s->path);
+		return fail(s, KE_UNSAFE, "replaced while being opened");
 	return 0;
 }
 
@@ -473,8 +511,8 @@ open_db(struct store *s, const struct open_args *a, int dirfd,
 	    &on)) != SQLITE_OK || on != 0 ||
 	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0,
 	    &on)) != SQLITE_OK || on != 0)
-		return fail(s, KE_INTERNAL, "%s: cannot harden the SQLite "
-		    "connection", s->path);
+		return fail(s, KE_INTERNAL, "cannot harden the SQLite "
+		    "connection");
 	rc = sqlite3_busy_timeout(s->db, a->busy_ms < 0 ? STORE_BUSY_MS :
 	    a->busy_ms);
 	if (rc != SQLITE_OK)
@@ -536,11 +574,10 @@ identify(struct store *s, int *version)
 		return r;
 	if (appid != STORE_APPLICATION_ID &&
 	    (appid != 0 || uv != 0 || nobj != 0))
-		return fail(s, KE_CONFIG, "%s: not a keyadm database",
-		    s->path);
+		return fail(s, KE_CONFIG, "not a keyadm database");
 	if (uv < 0 || uv > store_schema_version())
-		return fail(s, KE_CONFIG, "%s: database schema version %jd "
-		    "is newer than this keyadm (%d)", s->path, (intmax_t)uv,
+		return fail(s, KE_CONFIG, "database schema version %jd "
+		    "is newer than this keyadm (%d)", (intmax_t)uv,
 		    store_schema_version());
 	*version = (int)uv;
 	return 0;
@@ -564,20 +601,19 @@ set_pragmas(struct store *s)
 	int64_t	v;
 	int	r;
 
-	if ((r = exec_sql(s, "PRAGMA foreign_keys = ON", "foreign_keys")) != 0 ||
+	if ((r = exec_sql(s, "PRAGMA foreign_keys = ON", "pragma")) != 0 ||
 	    (r = exec_one(s, "PRAGMA foreign_keys", &v, NULL, 0)) != 0)
 		return r;
 	if (v != 1)
-		return fail(s, KE_INTERNAL, "%s: cannot enable foreign keys",
-		    s->path);
+		return fail(s, KE_INTERNAL, "cannot enable foreign keys");
 	if (s->readonly)
 		return 0;
 	if ((r = exec_one(s, "PRAGMA journal_mode = WAL", &v, mode,
 	    sizeof(mode))) != 0)
 		return r;
 	if (strcmp(mode, "wal") != 0)
-		return fail(s, KE_INTERNAL, "%s: cannot use WAL (journal mode "
-		    "%s)", s->path, mode);
+		return fail(s, KE_INTERNAL, "cannot use WAL (journal mode "
+		    "%s)", mode);
 	return exec_sql(s, "PRAGMA synchronous = FULL", "synchronous");
 }
 
@@ -600,15 +636,17 @@ migrate_step(struct store *s, int *done)
 		goto out;
 	if (v == store_schema_version()) {
 		*done = 1;
-		return exec_sql(s, "COMMIT", "commit");
+		if ((r = exec_sql(s, "COMMIT", "commit")) == 0)
+			return 0;
+		goto out;
 	}
 	m = &migrations[v];
 	(void)snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 	    "PRAGMA user_version = %d", STORE_APPLICATION_ID, m->version);
-	if ((r = exec_sql(s, m->sql, m->name)) != 0 ||
-	    (r = exec_sql(s, sql, m->name)) != 0)
-		goto out;
-	return exec_sql(s, "COMMIT", "commit");
+	if ((r = exec_sql(s, m->sql, m->name)) == 0 &&
+	    (r = exec_sql(s, sql, m->name)) == 0 &&
+	    (r = exec_sql(s, "COMMIT", "commit")) == 0)
+		return 0;
  out:
 	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -625,9 +663,9 @@ migrate(struct store *s)
 	if ((r = identify(s, &v)) != 0)
 		return r;
 	if (v < store_schema_version() && s->readonly)
-		return fail(s, KE_CONFIG, "%s: database schema version %d is "
+		return fail(s, KE_CONFIG, "database schema version %d is "
 		    "older than this keyadm (%d); run keyadm as root to "
-		    "upgrade it", s->path, v, store_schema_version());
+		    "upgrade it", v, store_schema_version());
 	if ((r = set_pragmas(s)) != 0)
 		return r;
 	for (done = v == store_schema_version(); !done;)
@@ -681,7 +719,8 @@ store_open(int rootfd, const char *dispprefix, const char *dbpath,
 		(void)close(dirfd);	/* a read-only directory descriptor */
 	if (r != 0) {
 		if (msglen > 0)
-			(void)snprintf(msg, msglen, "%s", s->errmsg);
+			(void)snprintf(msg, msglen, "%s%s%s", s->errobj ? "" :
+			    s->path, s->errobj ? "" : ": ", s->errmsg);
 		store_close(s);
 		return r;
 	}
@@ -792,7 +831,8 @@ rollback_quiet(struct store *s)
 	if (sqlite3_get_autocommit(s->db))
 		return;		/* SQLite already rolled back */
 	memcpy(saved, s->errmsg, sizeof(saved));
-	(void)store_rollback(s);	/* the first error is the one to report */
+	/* The first error is the one to report. */
+	(void)store_rollback(s);
 	memcpy(s->errmsg, saved, sizeof(saved));
 }
 
@@ -816,7 +856,7 @@ store_db_version(struct store *s)
 	if (r < 0)
 		return r;
 	if (v < 0 || v > INT_MAX)
-		return fail(s, KE_INTERNAL, "%s: bad user_version", s->path);
+		return fail(s, KE_INTERNAL, "bad user_version");
 	return (int)v;
 }
 
@@ -831,13 +871,13 @@ key_find(struct store *s, const struct store_key *k, int64_t *key_id)
 	if (bind_text(st, 1, k->fingerprint) != SQLITE_OK)
 		return bind_fail(s, st);
 	if ((r = step(s, st, "find key")) == 0)
-		r = fail(s, KE_INTERNAL, "%s: key %s vanished", s->path,
+		r = fail(s, KE_INTERNAL, "key %s vanished",
 		    k->fingerprint);
 	if (r == 1) {
 		b64 = sqlite3_column_text(st, 1);
 		if (b64 == NULL || strcmp((const char *)b64, k->b64) != 0)
-			r = fail(s, KE_INTERNAL, "%s: key %s: stored blob "
-			    "differs", s->path, k->fingerprint);
+			r = fail(s, KE_INTERNAL, "key %s: stored blob "
+			    "differs", k->fingerprint);
 		else {
 			*key_id = sqlite3_column_int64(st, 0);
 			r = 0;
@@ -856,8 +896,8 @@ store_key_upsert(struct store *s, const struct store_key *k, int64_t now,
 
 	*key_id = 0;
 	if (k->fingerprint == NULL || k->type == NULL || k->b64 == NULL)
-		return fail(s, KE_INTERNAL, "%s: key without fingerprint, "
-		    "type or blob", s->path);
+		return fail(s, KE_INTERNAL, "key without fingerprint, "
+		    "type or blob");
 	if (bind_text(st, 1, k->fingerprint) != SQLITE_OK ||
 	    bind_text(st, 2, k->type) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, k->bits) != SQLITE_OK ||
@@ -901,8 +941,7 @@ store_grant_add(struct store *s, const struct store_grant_new *g,
 
 	*grant_id = 0;
 	if (g->user == NULL || g->added_by == NULL)
-		return fail(s, KE_INTERNAL, "%s: grant without user or actor",
-		    s->path);
+		return fail(s, KE_INTERNAL, "grant without user or actor");
 	if (sqlite3_bind_int64(st, 1, g->key_id) != SQLITE_OK ||
 	    bind_text(st, 2, g->user) != SQLITE_OK ||
 	    bind_text(st, 3, g->options) != SQLITE_OK ||
@@ -948,8 +987,7 @@ grant_from_row(struct store *s, sqlite3_stmt *st, struct store_grant *g)
 	/* NOT NULL columns come back NULL only when memory ran out. */
 	if (g->user == NULL || g->fingerprint == NULL || g->type == NULL ||
 	    g->b64 == NULL || g->status == NULL || g->added_by == NULL)
-		return fail(s, KE_NOMEM, "%s: list grants: out of memory",
-		    s->path);
+		return fail(s, KE_NOMEM, "list grants: out of memory");
 	return 0;
 }
 
@@ -1075,8 +1113,7 @@ event_hash(struct store *s, const struct ev_fields *f,
 	int			 ok;
 
 	if ((c = EVP_MD_CTX_new()) == NULL)
-		return fail(s, KE_NOMEM, "%s: event hash: out of memory",
-		    s->path);
+		return fail(s, KE_NOMEM, "event hash: out of memory");
 	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
 	    EVP_DigestUpdate(c, EVENT_HASH_TAG, sizeof(EVENT_HASH_TAG)) &&
 	    hash_text(c, f->prev_hash) && hash_int(c, f->at) &&
@@ -1086,8 +1123,7 @@ event_hash(struct store *s, const struct ev_fields *f,
 	    EVP_DigestFinal_ex(c, md, &mdlen) && mdlen * 2 == HASH_HEX_LEN;
 	EVP_MD_CTX_free(c);
 	if (!ok)
-		return fail(s, KE_INTERNAL, "%s: event hash: SHA-256 failed",
-		    s->path);
+		return fail(s, KE_INTERNAL, "event hash: SHA-256 failed");
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0x0f];
@@ -1109,8 +1145,7 @@ last_hash(struct store *s, char prev[HASH_HEX_LEN + 1])
 	if ((r = step(s, st, "read last event")) == 1) {
 		h = col_text(st, 0);
 		if (h == NULL || strlen(h) != HASH_HEX_LEN)
-			r = fail(s, KE_INTERNAL, "%s: last event has no hash",
-			    s->path);
+			r = fail(s, KE_INTERNAL, "last event has no hash");
 		else {
 			memcpy(prev, h, HASH_HEX_LEN);
 			r = 0;
@@ -1167,8 +1202,8 @@ store_event_append(struct store *s, const struct store_event *e)
 	int	own, r;
 
 	if (e->actor == NULL || e->action == NULL)
-		return fail(s, KE_INTERNAL, "%s: event without actor or "
-		    "action", s->path);
+		return fail(s, KE_INTERNAL, "event without actor or "
+		    "action");
 	own = sqlite3_get_autocommit(s->db);
 	if (own && (r = store_begin(s)) != 0)
 		return r;
@@ -1217,11 +1252,11 @@ event_check(struct store *s, sqlite3_stmt *st, char want[HASH_HEX_LEN + 1])
 	stored = col_text(st, 9);
 	if (f.prev_hash.p == NULL || f.prev_hash.n != HASH_HEX_LEN ||
 	    memcmp(f.prev_hash.p, want, HASH_HEX_LEN) != 0)
-		return fail(s, KE_FINDINGS, "%s: event %jd does not follow "
-		    "the event before it", s->path, (intmax_t)id);
+		return fail(s, KE_FINDINGS, "event %jd does not follow "
+		    "the event before it", (intmax_t)id);
 	if (stored == NULL || strcmp(stored, hash) != 0)
-		return fail(s, KE_FINDINGS, "%s: event %jd does not match "
-		    "its hash", s->path, (intmax_t)id);
+		return fail(s, KE_FINDINGS, "event %jd does not match "
+		    "its hash", (intmax_t)id);
 	memcpy(want, hash, sizeof(hash));
 	return 0;
 }

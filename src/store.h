@@ -115,6 +115,15 @@ int	 store_event_append(struct store *s, const struct store_event *e);
 int	 store_grants_list(struct store *s, const char *user,
 	    const char *status, store_grant_cb cb, void *arg);
 
+/*
+ * Recompute the events hash chain (format in store.c).  0 if intact;
+ * KE_FINDINGS with *bad_id set to the first event that was altered or does
+ * not follow the one before it (rows deleted or reordered); another
+ * negative error if the events could not be read (*bad_id 0).
+ * XXX Removing the newest rows is not detectable from the table alone.
+ */
+int	 store_verify_chain(struct store *s, int64_t *bad_id);
+
 /* Last SQLite error text, for messages; never NULL. */
 const char *store_errmsg(struct store *s);
 
