@@ -62,8 +62,8 @@ add_args(struct ctx *c, int argc, char **argv, const char **reason,
 	int	ch;
 
 	(void)c;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hnr:", longopts, NULL)) != -1) {
+	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	while ((ch = getopt_long(argc, argv, "hnr:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			*reason = optarg;

@@ -23,8 +23,8 @@ cmd_check(struct ctx *c, int argc, char **argv)
 	struct intake	in;
 	int		ch, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)printf("%s\n", usage_check);
 			return 0;

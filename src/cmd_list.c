@@ -33,7 +33,7 @@ list_args(int argc, char **argv, const char **status)
 	};
 	int	ch;
 
-	optind = 1;
+	optind = 0;	/* 0: a full reset of GNU getopt for the command */
 	while ((ch = getopt_long(argc, argv, "hs:", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)printf("%s\n", usage_list);

@@ -171,6 +171,12 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	    msglen);
 	if ((r2 = privs_restore(&ps)) != 0)
 		return r2;
+	if (r == KE_NOINPUT && !create) {
+		/* looking only (dry run): a missing .ssh holds no keys */
+		(void)close(kf->dirfd);
+		kf->dirfd = -1;
+		return 0;
+	}
 	if (r == KE_NOINPUT)
 		r = KE_CANTCREATE;
 	return r;
@@ -200,6 +206,8 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	    kf->path);
 	if ((r = open_dir(kf, rootfd, dispprefix, dir, create, msg, msglen)))
 		return r;
+	if (kf->dirfd == -1)
+		return authkeys_new(&kf->ak);
 	if ((r = safefs_lock(kf->dirfd, kf->disp, lock_ms, msg, msglen)) != 0)
 		return r;
 	if ((r = become(kf, &ps)) != 0)

@@ -43,7 +43,9 @@ int	keyfile_expand(const char *pattern, const struct account *acct,
 /*
  * Open, lock and read acct's key file.  create: make missing directories
  * below the home (0700, owned by the account).  On failure msg holds
- * "<path>: <problem>"; kf needs keyfile_close() either way.
+ * "<path>: <problem>"; kf needs keyfile_close() either way.  Without
+ * create, a missing directory below the home reads as an empty file
+ * (kf->dirfd stays -1 and keyfile_write must not be called).
  */
 int	keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	    const char *pattern, const struct account *acct, int create,

@@ -880,6 +880,17 @@ keyparse_type_label(enum keytype t)
 	return "UNKNOWN";
 }
 
+const char *
+keyparse_name_label(const char *typename)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYTYPES; i++)
+		if (strcmp(keytypes[i].name, typename) == 0)
+			return keytypes[i].label;
+	return "UNKNOWN";
+}
+
 int
 keyparse_fingerprint(const unsigned char *blob, size_t len, char *out,
     size_t outlen)

@@ -90,6 +90,8 @@ int	 keyparse_buf(const unsigned char *buf, size_t len,
 
 /* Short name as ssh-keygen -l prints it in parentheses: "ED25519", "RSA". */
 const char *keyparse_type_label(enum keytype t);
+/* The same label for a type word ("ssh-ed25519" -> "ED25519"). */
+const char *keyparse_name_label(const char *typename);
 
 /* SHA256 fingerprint of a blob into out ("SHA256:" + unpadded base64). */
 int	 keyparse_fingerprint(const unsigned char *blob, size_t len,

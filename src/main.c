@@ -141,7 +141,7 @@ load_config(struct ctx *c)
 		r = safefs_read_input(c->config_path, CONFIG_MAX,
 		    (unsigned char **)&buf, &len, msg, sizeof(msg));
 	} else {
-		(void)snprintf(name, sizeof(name), "%s%s", c->dispprefix,
+		(void)snprintf(name, sizeof(name), "%.3800s%s", c->dispprefix,
 		    CONFIG_PATH);
 		r = safefs_walk(c->rootfd, c->dispprefix, "/etc", geteuid(),
 		    &etcfd, msg, sizeof(msg));
@@ -178,6 +178,9 @@ run(struct ctx *c, int argc, char **argv)
 	c->now = (int64_t)time(NULL);
 	c->lookup = lookup_account;
 	report_init(&c->out, stdout, c->json, c->quiet);
+	/* text lines and stderr messages interleave in logs as they happen */
+	if (!c->json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+		return KE_INTERNAL;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[0], commands[i].name) != 0)
 			continue;

@@ -252,7 +252,7 @@ report_key_error(struct report *r, const char *source, size_t lineno,
 void
 report_grant_header(struct report *r)
 {
-	report_text(r, "%-5s %-12s %-11s %5s %-50s %-8s %-20s %-12s %s", "ID",
+	report_text(r, "%-5s %-12s %-10s %5s %-50s %-8s %-20s %-12s %s", "ID",
 	    "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "ADDED", "BY",
 	    "COMMENT");
 }
@@ -263,9 +263,9 @@ report_grant(struct report *r, const struct store_grant *g)
 	char	t[32], com[ESC_MAX], by[128], user[128];
 
 	if (!r->json) {
-		report_text(r, "%-5lld %-12s %-11s %5u %-50s %-8s %-20s %-12s "
+		report_text(r, "%-5lld %-12s %-10s %5u %-50s %-8s %-20s %-12s "
 		    "%s", (long long)g->id, report_esc(g->user, user,
-		    sizeof(user)), g->type, g->bits, g->fingerprint, g->status,
+		    sizeof(user)), keyparse_name_label(g->type), g->bits, g->fingerprint, g->status,
 		    report_fmt_time(g->added_at, t, sizeof(t)),
 		    report_esc(g->added_by, by, sizeof(by)),
 		    report_esc(g->comment, com, sizeof(com)));

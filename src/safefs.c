@@ -337,9 +337,11 @@ safefs_walk(int rootfd, const char *dispprefix, const char *path, uid_t uid,
 	while (plen > 0 && dispprefix[plen - 1] == '/')
 		plen--;
 	dlen = plen;
-	if (path[0] != '/' || dlen + strlen(path) >= sizeof(disp))
+	if (path[0] != '/')
 		return fail(msg, msglen, KE_UNSAFE, path,
-		    "not an absolute path of a usable length");
+		    "not an absolute path");
+	if (dlen + strlen(path) >= sizeof(disp))
+		return fail(msg, msglen, KE_UNSAFE, path, "path too long");
 	memcpy(disp, dispprefix, dlen);
 	disp[dlen] = '\0';
 	if ((dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
@@ -420,9 +422,9 @@ safefs_subdir(int dirfd, const char *disp, const char *name, uid_t uid,
 	int	fd, r;
 
 	*outfd = -1;
-	if (!valid_name(name))
+	if (!valid_name(name) || (mode & (S_IWGRP | S_IWOTH)) != 0)
 		return fail(msg, msglen, KE_INTERNAL, disp,
-		    "not a single file name");
+		    "bad arguments to safefs_subdir");
 	r = open_dir(dirfd, name, disp, &fd, msg, msglen);
 	if (r == KE_NOINPUT && errno == ENOENT && create)
 		r = make_dir(dirfd, disp, name, uid, gid, mode, &fd, msg,
@@ -732,6 +734,9 @@ same_file(const struct stat *now, const struct stat *expect)
 /*
  * name must still be what was read: missing if expect is NULL (or the
  * zeroed stat safefs_read gives for a missing file), else the same file.
+ * XXX A window remains between this check and renameat (there is no
+ * compare-and-swap rename); whatever wins it, renameat replaces the name
+ * itself and never writes through a link.
  */
 static int
 check_expect(int dirfd, const char *disp, const char *name,
@@ -760,7 +765,8 @@ safefs_replace(int dirfd, const char *disp, const char *name,
 	char	tmp[NAME_MAX + 1];
 	int	fd, r;
 
-	if (!valid_name(name) || (buf == NULL && len > 0))
+	if (!valid_name(name) || (buf == NULL && len > 0) ||
+	    (mode & (S_IWGRP | S_IWOTH)) != 0)
 		return fail(msg, msglen, KE_INTERNAL, disp,
 		    "bad arguments to safefs_replace");
 	if ((r = make_temp(dirfd, disp, name, tmp, sizeof(tmp), &fd, msg,

@@ -337,7 +337,7 @@ walk_dirs(struct store *s, const struct open_args *a, int *dirfd,
     const char **name)
 {
 	char	 buf[PATH_MAX], *comp, *next, *slash;
-	int	 fd, nfd, r, create;
+	int	 fd, nfd = -1, r, create;
 
 	*dirfd = -1;
 	(void)snprintf(buf, sizeof(buf), "%s", a->dbpath);
