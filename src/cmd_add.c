@@ -327,8 +327,13 @@ add_run(struct add_run *ar, const struct intake *in)
 		r = add_plan(ar, in);
 	if (r == 0)
 		r = add_apply(ar, in, &changed);
-	if (r == 0 && intx)
-		r = store_commit(ar->st);
+	if (r == 0 && intx && (r = store_commit(ar->st)) != 0 && changed) {
+		/* the file is new, the store is not: say how to repair */
+		(void)snprintf(ar->msg, sizeof(ar->msg), "%.300s%.300s: %.200s; "
+		    "the key file was updated: run the same add again to record "
+		    "it", c->dispprefix, c->cfg.database,
+		    store_errmsg(ar->st));
+	}
 	if (r != 0) {
 		if (intx)
 			(void)store_rollback(ar->st);
@@ -380,6 +385,10 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	}
 	if (r == 0)
 		r = add_run(&ar, &in);
+	if (r != 0) {
+		report_bool(&c->out, "changed", 0);
+		report_str(&c->out, "error", keyadm_strerror(r));
+	}
 	report_obj_end(&c->out);
 	keyfile_close(&ar.kf);
 	store_close(ar.st);
