@@ -1,0 +1,106 @@
+/*
+ * run.h -- helpers for the CLI and end-to-end tests: run the built keyadm
+ * (or any program) with a time limit and capture everything it prints;
+ * build a --root tree with accounts; make keys with ssh-keygen.
+ *
+ * Every helper fails the current Criterion test (cr_assert) when the
+ * machinery itself breaks: a program killed by a signal, a program that
+ * does not finish within RUN_TIMEOUT_S, a tree that cannot be made.  A
+ * test only ever sees results worth asserting on.
+ */
+#ifndef KEYADM_TEST_RUN_H
+#define KEYADM_TEST_RUN_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define RUN_TIMEOUT_S	30	/* a run taking longer is a hang: fail */
+
+struct run_result {
+	int	 status;	/* WEXITSTATUS */
+	char	*out;		/* stdout, NUL-terminated (may hold NULs) */
+	size_t	 outlen;
+	char	*err;		/* stderr, NUL-terminated */
+	size_t	 errlen;
+};
+
+/*
+ * Run $KEYADM_BIN with the arguments argv (NULL-terminated, without the
+ * program name), feeding stdin_data (NULL: empty standard input) and
+ * capturing stdout and stderr completely.  Returns the exit status, also
+ * in out->status.  A death by signal or a timeout fails the test.
+ */
+int	run_keyadm(struct run_result *out, const char *stdin_data,
+	    const char *const argv[]);
+/* The same with a stdin of len bytes (binary, may hold NULs). */
+int	run_keyadm_buf(struct run_result *out, const void *stdin_data,
+	    size_t len, const char *const argv[]);
+/*
+ * Run any program: argv[0] is an absolute path or a name found in PATH.
+ * timeout_s 0 means RUN_TIMEOUT_S.  Same failure rules as run_keyadm.
+ */
+int	run_prog(struct run_result *out, const void *stdin_data, size_t len,
+	    const char *const argv[], unsigned int timeout_s);
+void	run_free(struct run_result *r);
+
+/* The --root tree of one test. */
+struct tree {
+	char	base[PATH_MAX];	/* the mkdtemp directory, removed by .fini */
+	char	root[PATH_MAX];	/* base itself: the --root DIR */
+	char	inbox[PATH_MAX];/* ROOT/inbox: submitted files live here */
+	uid_t	alice_uid, bob_uid;
+	gid_t	alice_gid, bob_gid;
+	int	as_root;
+};
+
+/*
+ * mkdtemp a tree (mode 0755) with etc/passwd and etc/group listing root,
+ * alice and bob; homes ROOT/home/{alice,bob} mode 0700.  As root alice is
+ * uid/gid 2001 and bob 2002 and their homes are chowned to them; as
+ * another user every account gets the runner's uid and gid.  Also makes
+ * ROOT/inbox (0755) and ROOT/root (0700, root's home).
+ */
+void	tree_make(struct tree *t);
+/* Remove the tree with nftw (depth first, not following links). */
+void	tree_remove(struct tree *t);
+/* out = ROOT + "/" + rel. */
+const char *tree_path(const struct tree *t, char *out, size_t outlen,
+	    const char *rel);
+
+/*
+ * ssh-keygen -q -t TYPE [-b BITS] -N '' -C COMMENT -f INBOX/NAME.  bits 0
+ * leaves -b out.  priv (may be NULL) gets the private key's path; the
+ * public key is priv + ".pub".
+ */
+void	tree_keygen(const struct tree *t, const char *type, unsigned int bits,
+	    const char *comment, const char *name, char *priv, size_t privlen);
+/* Fingerprint ("SHA256:...") of a public key file as ssh-keygen -l says. */
+void	ssh_keygen_fingerprint(const char *pubpath, char *out, size_t outlen);
+
+/* Whole-file helpers (fail the test on error). */
+char	*slurp(const char *path, size_t *len);
+void	spew(const char *path, const void *data, size_t len, mode_t mode);
+/* 1 when the file exists and holds exactly data. */
+int	file_equals(const char *path, const void *data, size_t len);
+
+/* mkdir -p with mode for the last component; fails the test on error. */
+void	mkdirs(const char *path, mode_t mode);
+
+/*
+ * The value of the first "key": in a JSON text, copied out (strings without
+ * their quotes, escapes kept; numbers, true/false/null as written).  Returns
+ * 0, or -1 if the key is not there.  Meant for flat, known output only.
+ */
+int	json_field(const char *json, const char *key, char *out, size_t outlen);
+/* 1 when python3's json module parses text as exactly one document. */
+int	json_valid(const char *text, size_t len);
+
+/* snprintf that fails the test if the text does not fit. */
+void	xsnprintf(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* 1 when haystack (len bytes, may hold NULs) contains needle. */
+int	mem_contains(const void *hay, size_t len, const char *needle);
+
+#endif
