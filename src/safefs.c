@@ -72,8 +72,10 @@ static int	valid_name(const char *);
 static int	check_owner_mode(const struct stat *, const char *, uid_t,
 		    char *, size_t);
 static int	check_dir(int, const char *, uid_t, char *, size_t);
-static int	open_dir(int, const char *, const char *, int *, char *,
-		    size_t);
+static int	open_dir_error(int, const char *, const char *, uid_t, int,
+		    char *, size_t);
+static int	open_dir(int, const char *, const char *, uid_t, int *,
+		    char *, size_t);
 static int	next_comp(const char **, char *, size_t);
 static int	walk_step(int *, const char *, const char *, uid_t, char *,
 		    size_t);
@@ -247,36 +249,49 @@ check_dir(int fd, const char *disp, uid_t uid, char *msg, size_t msglen)
 }
 
 /*
- * Open the directory name in dfd without following a symbolic link.  On
- * failure errno is that of openat (ENOENT for a missing one).
+ * Why the directory name in dfd could not be opened (errno e).  A denied
+ * open, as happens with the account's ids, is judged by the lstat of the
+ * entry first, so a foreign owner is reported as such.
  */
 static int
-open_dir(int dfd, const char *name, const char *disp, int *fdp, char *msg,
-    size_t msglen)
+open_dir_error(int dfd, const char *name, const char *disp, uid_t uid,
+    int e, char *msg, size_t msglen)
 {
 	struct stat	st;
-	int		fd, e, islink;
+	int		r, have;
 
-	*fdp = -1;
-	if ((fd = openat(dfd, name, DIR_OPEN)) != -1) {
-		*fdp = fd;
-		return 0;
-	}
-	e = errno;
-	islink = (e == ELOOP || e == ENOTDIR) &&
-	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode);
+	have = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	errno = e;
-	if (islink || e == ELOOP)
+	if (e == ELOOP || (have && S_ISLNK(st.st_mode)))
 		return fail(msg, msglen, KE_UNSAFE, disp, "is a symbolic link");
-	if (e == ENOTDIR)
+	if (e == ENOTDIR || (e == EACCES && have && !S_ISDIR(st.st_mode)))
 		return fail(msg, msglen, KE_UNSAFE, disp, "not a directory");
 	if (e == ENOENT)
 		return fail(msg, msglen, KE_NOINPUT, disp,
 		    "no such file or directory");
+	if (e == EACCES && have &&
+	    (r = check_owner_mode(&st, disp, uid, msg, msglen)) != 0)
+		return r;
 	if (e == EACCES)
-		return fail(msg, msglen, KE_NOINPUT, disp, "permission denied");
+		return fail(msg, msglen, KE_UNSAFE, disp, "permission denied");
 	return fail(msg, msglen, KE_IO, disp, "%s", strerror(e));
+}
+
+/*
+ * Open the directory name in dfd without following a symbolic link.  On
+ * failure errno is that of openat (ENOENT for a missing one).
+ */
+static int
+open_dir(int dfd, const char *name, const char *disp, uid_t uid, int *fdp,
+    char *msg, size_t msglen)
+{
+	int	fd;
+
+	*fdp = -1;
+	if ((fd = openat(dfd, name, DIR_OPEN)) == -1)
+		return open_dir_error(dfd, name, disp, uid, errno, msg, msglen);
+	*fdp = fd;
+	return 0;
 }
 
 /*
@@ -316,7 +331,7 @@ walk_step(int *dfdp, const char *comp, const char *disp, uid_t uid,
 {
 	int	fd, r;
 
-	if ((r = open_dir(*dfdp, comp, disp, &fd, msg, msglen)) != 0)
+	if ((r = open_dir(*dfdp, comp, disp, uid, &fd, msg, msglen)) != 0)
 		return r;
 	close_keep(*dfdp);
 	*dfdp = fd;
@@ -390,7 +405,7 @@ make_dir(int dirfd, const char *disp, const char *name, uid_t uid, gid_t gid,
 			    strerror(errno));
 		made = 0;
 	}
-	if ((r = open_dir(dirfd, name, disp, &fd, msg, msglen)) != 0)
+	if ((r = open_dir(dirfd, name, disp, uid, &fd, msg, msglen)) != 0)
 		return r;
 	if (made) {
 		if (fstat(fd, &st) == -1)
@@ -425,7 +440,7 @@ safefs_subdir(int dirfd, const char *disp, const char *name, uid_t uid,
 	if (!valid_name(name) || (mode & (S_IWGRP | S_IWOTH)) != 0)
 		return fail(msg, msglen, KE_INTERNAL, disp,
 		    "bad arguments to safefs_subdir");
-	r = open_dir(dirfd, name, disp, &fd, msg, msglen);
+	r = open_dir(dirfd, name, disp, uid, &fd, msg, msglen);
 	if (r == KE_NOINPUT && errno == ENOENT && create)
 		r = make_dir(dirfd, disp, name, uid, gid, mode, &fd, msg,
 		    msglen);
@@ -538,8 +553,10 @@ open_file(int dirfd, const char *disp, const char *name, uid_t uid,
 		if (errno == ENXIO)
 			return fail(msg, msglen, KE_UNSAFE, disp,
 			    "not a regular file");
-		return fail(msg, msglen, errno == EACCES ? KE_NOINPUT : KE_IO,
-		    disp, "%s", strerror(errno));
+		if (errno == EACCES)
+			return fail(msg, msglen, KE_UNSAFE, disp,
+			    "permission denied");
+		return fail(msg, msglen, KE_IO, disp, "%s", strerror(errno));
 	}
 	if (fstat(fd, st) == -1)
 		r = fail(msg, msglen, KE_IO, disp, "cannot stat: %s",
