@@ -313,6 +313,9 @@ add_run(struct add_run *ar, const struct intake *in)
 
 	if ((r = add_store(ar)) != 0)
 		return r;
+	if (c->verbose)
+		msg_err(NULL, "store %s%s%s", c->dispprefix, c->cfg.database,
+		    ar->st == NULL ? " (not created yet)" : "");
 	ar->acts = calloc(in->n, sizeof(*ar->acts));
 	ar->grant_ids = calloc(in->n, sizeof(*ar->grant_ids));
 	ar->key_ids = calloc(in->n, sizeof(*ar->key_ids));
@@ -321,6 +324,11 @@ add_run(struct add_run *ar, const struct intake *in)
 	r = keyfile_open(&ar->kf, c->rootfd, c->dispprefix,
 	    c->cfg.authorized_keys_file, ar->acct, !ar->dry_run,
 	    (int)c->cfg.busy_timeout_ms, ar->msg, sizeof(ar->msg));
+	if (r == 0 && c->verbose)
+		msg_err(ar->kf.disp, "%s, %zu lines, owner uid %lu, mode %04o",
+		    ar->kf.existed ? "read" : "not present yet",
+		    ar->kf.ak->n, (unsigned long)ar->kf.uid,
+		    (unsigned)ar->kf.mode);
 	if (r == 0 && !ar->dry_run && (r = store_begin(ar->st)) == 0)
 		intx = 1;
 	if (r == 0)

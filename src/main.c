@@ -160,6 +160,8 @@ load_config(struct ctx *c)
 	}
 	if (buf != NULL)
 		r = config_parse(&c->cfg, name, buf, len, msg, sizeof(msg));
+	else if (c->verbose)
+		msg_err(name, "not present; using the defaults");
 	free(buf);
 	if (r != 0)
 		msg_line(msg);
