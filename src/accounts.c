@@ -3,8 +3,8 @@
  *
  * MUST: the home directory comes from the password database, never from
  * $HOME; it must be absolute.
- * MUST: under --root, only the tree's etc/passwd and etc/group are read, and
- * they are opened with O_NOFOLLOW relative to the root descriptor.
+ * MUST: under --root, only the tree's etc/passwd and etc/group are read,
+ * reached through safefs (no link followed, regular files only).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,10 @@
 
 #include "accounts.h"
 #include "err.h"
+#include "safefs.h"
 
-#define PWBUF_MAX	(64 * 1024)
+#define PWBUF_MAX	(64 * 1024)	/* one passwd or group entry */
+#define PWFILE_MAX	(64 * 1024 * 1024)	/* a whole passwd or group file */
 
 int
 accounts_valid_name(const char *name)
@@ -53,18 +55,41 @@ fill_account(const struct passwd *pw, struct account *out)
 	return 0;
 }
 
+/*
+ * Open the tree's etc/NAME as a stream over a safely read copy: etc is
+ * walked without following links, the file must be regular, one link, owned
+ * by root or us.  NULL with *err set: KE_NOINPUT when missing, else KE_IO.
+ */
 static FILE *
-open_tree_file(int rootfd, const char *rel)
+open_tree_file(int rootfd, const char *name, int *err)
 {
+	char	 msg[SAFEFS_MSG_MAX], *buf = NULL;
+	size_t	 len = 0;
 	FILE	*f;
-	int	 fd;
+	int	 etcfd = -1, r;
 
-	fd = openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
+	r = safefs_walk(rootfd, "", "/etc", geteuid(), &etcfd, msg,
+	    sizeof(msg));
+	if (r == 0)
+		r = safefs_read(etcfd, name, name, geteuid(), PWFILE_MAX, &buf,
+		    &len, NULL, msg, sizeof(msg));
+	if (etcfd != -1)
+		(void)close(etcfd);
+	if (r == 0 && buf == NULL)
+		r = KE_NOINPUT;
+	*err = r == KE_NOINPUT ? KE_NOINPUT : KE_IO;
+	if (r != 0)
 		return NULL;
-	if ((f = fdopen(fd, "re")) == NULL)
-		(void)close(fd);
+	/* "r" on a copy: fclose frees nothing of ours, so keep buf with f */
+	if ((f = fmemopen(NULL, len + 1, "w+")) == NULL) {
+		free(buf);
+		return NULL;
+	}
+	if (fwrite(buf, 1, len, f) != len || fseek(f, 0, SEEK_SET) != 0) {
+		(void)fclose(f);
+		f = NULL;
+	}
+	free(buf);
 	return f;
 }
 
@@ -76,8 +101,9 @@ lookup_tree(int rootfd, const char *name, struct account *out)
 	char		*buf;
 	int		 r = KE_NOUSER;
 
-	if ((f = open_tree_file(rootfd, "etc/passwd")) == NULL)
-		return errno == ENOENT ? KE_NOUSER : KE_IO;
+	if ((f = open_tree_file(rootfd, "passwd", &r)) == NULL)
+		return r == KE_NOINPUT ? KE_NOUSER : KE_IO;
+	r = KE_NOUSER;
 	if ((buf = malloc(PWBUF_MAX)) == NULL) {
 		(void)fclose(f);
 		return KE_NOMEM;
@@ -109,8 +135,10 @@ groups_tree(int rootfd, struct account *a)
 	FILE		*f;
 	char		*buf;
 
-	if ((f = open_tree_file(rootfd, "etc/group")) == NULL)
-		return errno == ENOENT ? 0 : KE_IO;
+	int		 r;
+
+	if ((f = open_tree_file(rootfd, "group", &r)) == NULL)
+		return r == KE_NOINPUT ? 0 : KE_IO;
 	if ((buf = malloc(PWBUF_MAX)) == NULL) {
 		(void)fclose(f);
 		return KE_NOMEM;

@@ -16,8 +16,9 @@
  * - Every length read from a blob is compared with the bytes that remain
  *   before anything is read through it; no pointer arithmetic on an
  *   unchecked length, no addition that can overflow.
- * - A reason is a fixed phrase.  The only input it ever quotes is a type
- *   word matching [A-Za-z0-9@._-]{1,63}.  Nothing of a private key's content
+ * - A reason is a fixed phrase.  The only input it ever quotes is an
+ *   unknown type word that has the shape of a key type name (lowercase,
+ *   "ssh-"/"sk-"/... prefix or "@openssh.com" suffix; looks_like_type).  Nothing of a private key's content
  *   is copied into a reason, a result, or anywhere else.
  * - The fingerprint is "SHA256:" + unpadded base64 of SHA-256 over the
  *   canonical blob, as ssh-keygen -l prints it.
@@ -258,6 +259,41 @@ split_line(const char *line, size_t len, struct lineparts *lp, char *reason,
 }
 
 /* Judge the type word; on success *tip is the known type. */
+/*
+ * Is an unknown first word worth quoting?  Only when it has the shape of a
+ * key type name: lowercase, and starting with a known family prefix or
+ * ending in "@openssh.com".  A line of someone's private key or a secret
+ * read by mistake never has that shape (base64 has no '-'), so it is never
+ * echoed.
+ */
+static int
+looks_like_type(const struct lineparts *lp)
+{
+	static const char *const prefixes[] = {
+		"ssh-", "sk-", "ecdsa-", "rsa-", "x509v3-", "pgp-", "spki-"
+	};
+	static const char suffix[] = "@openssh.com";
+	size_t	i, sl = sizeof(suffix) - 1;
+	int	known = 0;
+
+	if (lp->typelen > 48)
+		return 0;
+	for (i = 0; i < lp->typelen; i++)
+		if (!((lp->type[i] >= 'a' && lp->type[i] <= 'z') ||
+		    (lp->type[i] >= '0' && lp->type[i] <= '9') ||
+		    lp->type[i] == '-' || lp->type[i] == '.' ||
+		    lp->type[i] == '@'))
+			return 0;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (lp->typelen > strlen(prefixes[i]) &&
+		    strncmp(lp->type, prefixes[i], strlen(prefixes[i])) == 0)
+			known = 1;
+	if (lp->typelen > sl &&
+	    memcmp(lp->type + lp->typelen - sl, suffix, sl) == 0)
+		known = 1;
+	return known;
+}
+
 static int
 judge_type(const struct lineparts *lp, const struct keytype_info **tip,
     char *reason, size_t reasonlen)
@@ -277,6 +313,9 @@ judge_type(const struct lineparts *lp, const struct keytype_info **tip,
 			    "not an OpenSSH public key line");
 	if (is_cert_word(lp->type, lp->typelen))
 		return fail(reason, reasonlen, KE_POLICY, R_CERT);
+	if (!looks_like_type(lp))
+		return fail(reason, reasonlen, KE_MALFORMED,
+		    "not an OpenSSH public key line");
 	if (reason != NULL && reasonlen > 0)
 		(void)snprintf(reason, reasonlen, "unsupported key type %.*s",
 		    (int)lp->typelen, lp->type);
@@ -326,8 +365,9 @@ static int
 is_control_cp(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
-	    c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069);
+	    c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+	    c == 0xfeff;
 }
 
 static int

@@ -48,46 +48,64 @@ utf8_printable(const unsigned char *s, size_t n)
 	/* overlong forms, surrogates, C1 controls, out of range */
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0 || cp > 0x10ffff ||
-	    cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
+	    cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) ||
+	    cp == 0xfeff)
 		return 0;
 	return len;
+}
+
+/*
+ * The escaped form of the character at s (n bytes left) into item (room for
+ * 8 bytes); returns its length and sets *used to the input bytes it takes.
+ */
+static size_t
+escape_one(const unsigned char *s, size_t n, char *item, size_t *used)
+{
+	size_t	u;
+
+	*used = 1;
+	if (s[0] == '\\') {
+		memcpy(item, "\\\\", 2);
+		return 2;
+	}
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		item[0] = (char)s[0];
+		return 1;
+	}
+	if ((u = utf8_printable(s, n)) != 0) {
+		memcpy(item, s, u);
+		*used = u;
+		return u;
+	}
+	(void)snprintf(item, 8, "\\x%02x", s[0]);
+	return 4;
 }
 
 void
 msg_escape(const char *in, size_t inlen, char *out, size_t outlen)
 {
 	const unsigned char	*s = (const unsigned char *)in;
-	size_t			 i = 0, o = 0, u;
+	char			 item[8];
+	size_t			 i, o, len, used, total = 0;
 
 	if (outlen == 0)
 		return;
-	while (i < inlen) {
-		if (outlen - o < 8) {	/* room for "\xNN" or "...\0" */
-			if (outlen >= 4) {
-				o = o > outlen - 4 ? outlen - 4 : o;
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
+	for (i = 0; i < inlen; i += used)
+		total += escape_one(s + i, inlen - i, item, &used);
+	for (i = 0, o = 0; i < inlen; i += used) {
+		len = escape_one(s + i, inlen - i, item, &used);
+		/* all of it fits, or this item leaves room for "..." */
+		if (total >= outlen && o + len + 3 >= outlen)
 			break;
-		}
-		if (s[i] == '\\') {
-			out[o++] = '\\';
-			out[o++] = '\\';
-			i++;
-		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
-			out[o++] = (char)s[i++];
-		} else if ((u = utf8_printable(s + i, inlen - i)) != 0) {
-			memcpy(out + o, s + i, u);
-			o += u;
-			i += u;
-		} else {
-			(void)snprintf(out + o, outlen - o, "\\x%02x", s[i]);
-			o += 4;
-			i++;
-		}
+		memcpy(out + o, item, len);
+		o += len;
 	}
-	out[o < outlen ? o : outlen - 1] = '\0';
+	if (i < inlen && outlen - 1 - o >= 3) {	/* a cut says so */
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 }
 
 void

@@ -156,10 +156,9 @@ report_time(struct report *r, const char *key, int64_t t)
 {
 	char	buf[32];
 
-	if (t == 0)
-		report_str(r, key, NULL);
-	else
-		report_str(r, key, report_fmt_time(t, buf, sizeof(buf)));
+	report_fmt_time(t, buf, sizeof(buf));
+	/* 0, or a time gmtime cannot represent, is null, never "-" */
+	report_str(r, key, strcmp(buf, "-") == 0 ? NULL : buf);
 }
 
 void

@@ -284,7 +284,7 @@ Test(accounts, tree_symlinked_group_not_followed)
 }
 
 /*
- * BUG (src/accounts.c:62, open_tree_file): O_NOFOLLOW guards only the last
+ * Regression (was a bug in src/accounts.c:62, open_tree_file): O_NOFOLLOW guards only the last
  * component, so when the tree's etc is a symbolic link (here to another
  * directory, outside the tree), openat(rootfd, "etc/passwd") follows it and
  * the lookup reads a password file that is not the tree's.  An absolute
@@ -306,7 +306,7 @@ Test(accounts, tree_symlinked_etc_not_followed)
 	(void)close(ofd);
 	cr_assert_eq(symlinkat(other, treefd, "etc"), 0);
 	r = accounts_lookup(treefd, "mallory", &a);
-	cr_expect_neq(r, 0, "BUG accounts.c:62: a symlinked etc/ was followed "
+	cr_expect_neq(r, 0, "a symlinked etc/ was followed "
 	    "out of the tree (mallory uid %lu home %s)",
 	    (unsigned long)a.uid, a.home);
 }
@@ -321,7 +321,7 @@ Test(accounts, tree_passwd_fifo_does_not_hang)
 }
 
 /*
- * BUG (minor; src/accounts.c:85, lookup_tree): "while (fgetpwent_r(...) ==
+ * Regression (was a minor bug; src/accounts.c:85, lookup_tree): "while (fgetpwent_r(...) ==
  * 0)" takes every error for the end of the file, and the file is not
  * checked to be a regular one, so an etc/passwd that cannot be read (here a
  * directory: EISDIR) gives KE_NOUSER ("unknown user", exit 67) instead of
@@ -336,7 +336,7 @@ Test(accounts, tree_passwd_directory)
 	cr_assert_eq(mkdirat(treefd, "etc/passwd", 0755), 0);
 	r = accounts_lookup(treefd, "alice", &a);
 	cr_assert_neq(r, 0);
-	cr_expect_eq(r, KE_IO, "BUG accounts.c:85: unreadable etc/passwd gave "
+	cr_expect_eq(r, KE_IO, "unreadable etc/passwd gave "
 	    "%d, not KE_IO", r);
 }
 

@@ -301,7 +301,7 @@ Test(report, escape_long_input_ends_in_dots)
 }
 
 /*
- * BUG (src/msg.c:66, msg_escape): the loop stops as soon as fewer than 8
+ * Regression (was a bug in src/msg.c:66, msg_escape): the loop stops as soon as fewer than 8
  * bytes are left, even when the rest of the input would fit, so text that
  * fits is cut and gets "..." (outlen 16, "abcdefghij" -> "abcdefghi...",
  * longer than the input it replaces; outlen 5, "a" -> "...").  With the
@@ -313,11 +313,11 @@ Test(report, escape_output_that_fits_is_not_cut)
 	char	buf[16];
 
 	msg_escape("abcdefghij", 10, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "abcdefghij", "BUG msg.c:66: got \"%s\"", buf);
+	cr_expect_str_eq(buf, "abcdefghij", "got \"%s\"", buf);
 	msg_escape("a", 1, buf, 5);
-	cr_expect_str_eq(buf, "a", "BUG msg.c:66: got \"%s\"", buf);
+	cr_expect_str_eq(buf, "a", "got \"%s\"", buf);
 	msg_escape("\x1b", 1, buf, 5);
-	cr_expect_str_eq(buf, "\\x1b", "BUG msg.c:66: got \"%s\"", buf);
+	cr_expect_str_eq(buf, "\\x1b", "got \"%s\"", buf);
 }
 
 Test(report, report_esc_null_and_wrapper)
@@ -465,7 +465,7 @@ Test(report, json_time)
 }
 
 /*
- * BUG (minor; src/report.c:148, report_fmt_time/report_time): a time that
+ * Regression (was a minor bug; src/report.c:148, report_fmt_time/report_time): a time that
  * gmtime_r or strftime cannot format (here INT64_MAX, as a damaged store
  * could hold) comes out in JSON as the string "-", which is neither the
  * RFC 3339 time nor the null that report.h promises.  Expected: null (or a
@@ -481,7 +481,7 @@ Test(report, json_time_unformattable_is_not_a_dash)
 	report_obj_end(&R);
 	doc = mem_text();
 	cr_assert(json_valid(doc), "%s", doc);
-	cr_expect_str_neq(doc, "{\"t\":\"-\"}\n", "BUG report.c:148: %s",
+	cr_expect_str_neq(doc, "{\"t\":\"-\"}\n", "%s",
 	    doc);
 }
 
