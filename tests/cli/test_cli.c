@@ -685,7 +685,7 @@ Test(cli, add_dry_run_for_an_account_without_ssh_dir)
  * keyadm(8), DESIGN.md and the usage line all put the options after the
  * files: "add USER FILE...|- [--reason TEXT] [--dry-run]", and the man page's
  * example is  keyadm add alice alice.pub --reason "ticket 4711".
- * BUG: fails today, see the assertion message.
+ * (Regression: getopt once stopped at USER and took the options for files.)
  */
 Test(cli, add_takes_options_after_the_files_as_documented)
 {
@@ -694,8 +694,7 @@ Test(cli, add_takes_options_after_the_files_as_documented)
 
 	key("ed25519", 0, "a@x", "k", pub);
 	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, "--dry-run", NULL), 0,
-	    "BUG src/cmd_add.c:66 (getopt \"+hnr:\" stops at USER): options "
-	    "after the files are taken as file names; stderr:\n%s", r.err);
+	    "options after the files must be options; stderr:\n%s", r.err);
 	assert_stderr(&r, "");
 	run_free(&r);
 	assert_absent(tp(p, "home/alice/.ssh"));
@@ -1173,9 +1172,9 @@ Test(cli_root, ssh_dir_owned_by_another_uid)
 }
 
 /*
- * BUG src/safefs.c open_dir (via install.c walk_below, run as bob): the
- * EACCES of opening alice's 0700 directory becomes "permission denied", exit
- * 73, instead of the ownership finding and 77.
+ * Regression (safefs open_dir, via install.c walk_below, run as bob): the
+ * EACCES of opening alice's 0700 directory must be reported as the
+ * ownership finding and 77, not "permission denied" and 73.
  */
 Test(cli_root, private_ssh_dir_owned_by_another_uid)
 {
