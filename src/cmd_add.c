@@ -46,8 +46,30 @@ struct add_run {
 	enum add_action		*acts;
 	int64_t			*grant_ids;
 	int64_t			*key_ids;
+	ssize_t			*lineidx;	/* line carrying the key, or -1 */
+	int			 lines;		/* lines appended */
 	char			 msg[SAFEFS_MSG_MAX * 2];
 };
+
+/*
+ * Text with no control or invisible characters (printable UTF-8 allowed),
+ * at most max bytes: msg_escape must leave it as it is.
+ */
+static int
+printable(const char *s, size_t max)
+{
+	char	copy[REASON_MAX + 1], esc[REASON_MAX * 4 + 1], *p;
+	size_t	n = strlen(s);
+
+	if (n > max || n >= sizeof(copy))
+		return 0;
+	memcpy(copy, s, n + 1);
+	for (p = copy; *p != '\0'; p++)
+		if (*p == '\\')
+			*p = '/';	/* msg_escape doubles backslashes */
+	msg_escape(copy, n, esc, sizeof(esc));
+	return strcmp(esc, copy) == 0;
+}
 
 static int
 add_args(struct ctx *c, int argc, char **argv, const char **reason,
@@ -83,10 +105,9 @@ add_args(struct ctx *c, int argc, char **argv, const char **reason,
 		msg_err(NULL, "%s", usage_add);
 		return KE_USAGE;
 	}
-	if (*reason != NULL && (strlen(*reason) > REASON_MAX ||
-	    strpbrk(*reason, "\n\r") != NULL)) {
-		msg_err("--reason", "must be one line of at most %d bytes",
-		    REASON_MAX);
+	if (*reason != NULL && !printable(*reason, REASON_MAX)) {
+		msg_err("--reason", "must be one line of at most %d printable "
+		    "bytes", REASON_MAX);
 		return KE_USAGE;
 	}
 	return 0;
@@ -171,7 +192,8 @@ add_plan(struct add_run *ar, const struct intake *in)
 
 	for (i = 0; i < in->n; i++) {
 		k = in->keys[i].key;
-		present = authkeys_find(ar->kf.ak, k->blob, k->bloblen, 0) >= 0;
+		ar->lineidx[i] = keyfile_find(&ar->kf, k->blob, k->bloblen);
+		present = ar->lineidx[i] >= 0;
 		ar->grant_ids[i] = 0;
 		if ((r = add_lookup(ar, k, i)) != 0)
 			return r;
@@ -201,6 +223,9 @@ add_record(struct add_run *ar, const struct pubkey *k, size_t i)
 		g.added_uid = c->actor.uid;
 		g.reason = ar->reason;
 		g.path = ar->kf.path;
+		/* a line found in the file keeps the options it has there */
+		if (ar->acts[i] == ACT_RECORD)
+			g.options = ar->kf.ak->lines[ar->lineidx[i]].options;
 		if ((r = store_grant_add(ar->st, &g, c->now,
 		    &ar->grant_ids[i])) != 0)
 			return r;
@@ -222,7 +247,7 @@ add_apply(struct add_run *ar, const struct intake *in, int *changed)
 {
 	const struct pubkey	*k;
 	size_t			 i;
-	int			 lines = 0, r;
+	int			 r;
 
 	*changed = 0;
 	for (i = 0; i < in->n; i++) {
@@ -233,16 +258,22 @@ add_apply(struct add_run *ar, const struct intake *in, int *changed)
 			if ((r = authkeys_append(ar->kf.ak, NULL, k->typename,
 			    k->b64, k->comment)) != 0)
 				return r;
-			lines++;
+			ar->lines++;
 		}
 		if (!ar->dry_run && (r = add_record(ar, k, i)) != 0) {
 			store_msg(ar, r);
 			return r;
 		}
 	}
-	if (lines > 0 && !ar->dry_run &&
-	    (r = keyfile_write(&ar->kf, ar->msg, sizeof(ar->msg))) != 0)
+	if (ar->lines == 0 || ar->dry_run)
+		return 0;
+	ar->msg[0] = '\0';
+	if ((r = keyfile_write(&ar->kf, ar->msg, sizeof(ar->msg))) != 0)
 		return r;
+	if (ar->msg[0] != '\0') {
+		msg_line(ar->msg);	/* a warning: replaced, not synced */
+		ar->msg[0] = '\0';
+	}
 	return 0;
 }
 
@@ -305,6 +336,30 @@ add_log_failure(struct add_run *ar, int err)
 	}
 }
 
+/* One syslog line per key that changed, with its fingerprint. */
+static void
+add_log(const struct add_run *ar, const struct intake *in)
+{
+	size_t	i;
+
+	if (ar->dry_run)
+		return;
+	for (i = 0; i < in->n; i++) {
+		if (ar->acts[i] == ACT_NONE)
+			continue;
+		msg_syslog(LOG_NOTICE, "%s %s for %s by %s (uid %ld), grant "
+		    "%lld", act_names[ar->acts[i]],
+		    in->keys[i].key->fingerprint, ar->acct->name,
+		    ar->c->actor.name, ar->c->actor.uid,
+		    (long long)ar->grant_ids[i]);
+		if (ar->acts[i] == ACT_RECORD &&
+		    ar->kf.ak->lines[ar->lineidx[i]].options != NULL)
+			msg_err(ar->kf.disp, "line %zd: %s was already there "
+			    "with options; recorded as it is",
+			    ar->lineidx[i] + 1, in->keys[i].key->fingerprint);
+	}
+}
+
 static int
 add_run(struct add_run *ar, const struct intake *in)
 {
@@ -319,11 +374,15 @@ add_run(struct add_run *ar, const struct intake *in)
 	ar->acts = calloc(in->n, sizeof(*ar->acts));
 	ar->grant_ids = calloc(in->n, sizeof(*ar->grant_ids));
 	ar->key_ids = calloc(in->n, sizeof(*ar->key_ids));
-	if (ar->acts == NULL || ar->grant_ids == NULL || ar->key_ids == NULL)
+	ar->lineidx = calloc(in->n, sizeof(*ar->lineidx));
+	if (ar->acts == NULL || ar->grant_ids == NULL || ar->key_ids == NULL ||
+	    ar->lineidx == NULL)
 		return KE_NOMEM;
 	r = keyfile_open(&ar->kf, c->rootfd, c->dispprefix,
 	    c->cfg.authorized_keys_file, ar->acct, !ar->dry_run,
 	    (int)c->cfg.busy_timeout_ms, ar->msg, sizeof(ar->msg));
+	if (r == 0)
+		ar->msg[0] = '\0';	/* safefs may leave a note on success */
 	if (r == 0 && c->verbose)
 		msg_err(ar->kf.disp, "%s, %zu lines, owner uid %lu, mode %04o",
 		    ar->kf.existed ? "read" : "not present yet",
@@ -335,7 +394,8 @@ add_run(struct add_run *ar, const struct intake *in)
 		r = add_plan(ar, in);
 	if (r == 0)
 		r = add_apply(ar, in, &changed);
-	if (r == 0 && intx && (r = store_commit(ar->st)) != 0 && changed) {
+	if (r == 0 && intx && (r = store_commit(ar->st)) != 0 &&
+	    ar->lines > 0) {
 		/* the file is new, the store is not: say how to repair */
 		(void)snprintf(ar->msg, sizeof(ar->msg), "%.300s%.300s: %.200s; "
 		    "the key file was updated: run the same add again to record "
@@ -352,9 +412,7 @@ add_run(struct add_run *ar, const struct intake *in)
 		return r;
 	}
 	add_report(ar, in, changed);
-	if (changed && !ar->dry_run)
-		msg_syslog(LOG_NOTICE, "keys added for %s by %s (uid %ld)",
-		    ar->acct->name, c->actor.name, c->actor.uid);
+	add_log(ar, in);
 	return 0;
 }
 
@@ -403,6 +461,7 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	free(ar.acts);
 	free(ar.grant_ids);
 	free(ar.key_ids);
+	free(ar.lineidx);
 	intake_free(&in);
 	return r;
 }

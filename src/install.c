@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "install.h"
+#include "msg.h"
 #include "privs.h"
 
 int
@@ -182,6 +184,30 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	return r;
 }
 
+/* Does the options text carry the option name (case-insensitive, as sshd)? */
+static int
+has_option(const char *opts, const char *name)
+{
+	size_t	n = strlen(name);
+	int	inq = 0;
+
+	for (;;) {
+		/* opts is at the start of an option */
+		if (strncasecmp(opts, name, n) == 0 &&
+		    (opts[n] == ',' || opts[n] == '\0' || opts[n] == '='))
+			return 1;
+		for (; *opts != '\0' && (inq || *opts != ','); opts++) {
+			if (*opts == '\\' && opts[1] == '"')
+				opts++;
+			else if (*opts == '"')
+				inq = !inq;
+		}
+		if (*opts == '\0')
+			return 0;
+		opts++;		/* past the comma */
+	}
+}
+
 int
 keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
     const char *pattern, const struct account *acct, int create,
@@ -189,6 +215,7 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 {
 	struct privs_saved	 ps;
 	char			 dir[PATH_MAX], *buf = NULL;
+	char			 esc[PATH_MAX];
 	size_t			 len = 0;
 	int			 r, r2;
 
@@ -224,10 +251,36 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	r = buf != NULL ? authkeys_parse(buf, len, &kf->ak) :
 	    authkeys_new(&kf->ak);
 	free(buf);
-	if (r != 0)
-		(void)snprintf(msg, msglen, "%s: cannot be parsed: %s",
-		    kf->disp, keyadm_strerror(r));
+	if (r == KE_MALFORMED) {
+		/* only the caps refuse a file: more than we will edit */
+		msg_escape(kf->disp, strlen(kf->disp), esc, sizeof(esc));
+		(void)snprintf(msg, msglen, "%s: too large to edit (over %d "
+		    "bytes or %d lines); trim it by hand", esc, AUTHKEYS_MAX,
+		    AUTHKEYS_LINES_MAX);
+		r = KE_CANTCREATE;
+	} else if (r != 0)
+		(void)snprintf(msg, msglen, "%s", keyadm_strerror(r));
 	return r;
+}
+
+/*
+ * The first line that grants k to log in as the account: cert-authority
+ * lines name a CA, not a login key, and do not count.  -1 when none.
+ */
+ssize_t
+keyfile_find(const struct keyfile *kf, const unsigned char *blob,
+    size_t bloblen)
+{
+	const struct authkeys_entry	*e;
+	ssize_t				 i = -1;
+
+	while ((i = authkeys_find(kf->ak, blob, bloblen, (size_t)(i + 1))) >= 0) {
+		e = &kf->ak->lines[i];
+		if (e->options == NULL || !has_option(e->options,
+		    "cert-authority"))
+			return i;
+	}
+	return -1;
 }
 
 int

@@ -50,7 +50,16 @@ int	keyfile_expand(const char *pattern, const struct account *acct,
 int	keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	    const char *pattern, const struct account *acct, int create,
 	    int lock_ms, char *msg, size_t msglen);
-/* Render kf->ak and replace the file atomically. */
+/*
+ * Index of the first line that lets k log in as the account (lines with
+ * cert-authority name a CA and do not count), or -1.
+ */
+ssize_t	keyfile_find(const struct keyfile *kf, const unsigned char *blob,
+	    size_t bloblen);
+/*
+ * Render kf->ak and replace the file atomically.  On success msg may hold a
+ * warning (the file was replaced but its directory could not be synced).
+ */
 int	keyfile_write(struct keyfile *kf, char *msg, size_t msglen);
 /* Release the lock and descriptors, free the parsed file. */
 void	keyfile_close(struct keyfile *kf);

@@ -127,6 +127,50 @@ open_root(struct ctx *c)
 	return 0;
 }
 
+/*
+ * --config FILE: held to the rules of /etc/keyadm.conf (every directory and
+ * the file owned by root or us, not writable by others, no links), since
+ * it decides policy and where keys are written.
+ */
+static int
+read_config_path(const char *path, char **buf, size_t *len, char *msg,
+    size_t msglen)
+{
+	char		 abs[PATH_MAX], cwd[PATH_MAX], *slash;
+	int		 slashfd, dirfd = -1, r, n;
+
+	if (path[0] == '/')
+		n = snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(abs) ||
+	    (slash = strrchr(abs, '/'))[1] == '\0') {
+		(void)snprintf(msg, msglen, "--config: bad path");
+		return KE_CONFIG;
+	}
+	if ((slashfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		(void)snprintf(msg, msglen, "/: %s", strerror(errno));
+		return KE_IO;
+	}
+	*slash = '\0';
+	r = safefs_walk(slashfd, "", abs[0] != '\0' ? abs : "/", geteuid(),
+	    &dirfd, msg, msglen);
+	*slash = '/';
+	if (r == 0)
+		r = safefs_read(dirfd, abs, slash + 1, geteuid(), CONFIG_MAX,
+		    buf, len, NULL, msg, msglen);
+	if (r == 0 && *buf == NULL) {
+		(void)snprintf(msg, msglen, "%.400s: no such file", abs);
+		r = KE_NOINPUT;
+	}
+	if (dirfd != -1)
+		(void)close(dirfd);
+	(void)close(slashfd);
+	return r;
+}
+
 static int
 load_config(struct ctx *c)
 {
@@ -138,8 +182,8 @@ load_config(struct ctx *c)
 	config_defaults(&c->cfg);
 	if (c->config_path != NULL) {
 		(void)snprintf(name, sizeof(name), "%s", c->config_path);
-		r = safefs_read_input(c->config_path, CONFIG_MAX,
-		    (unsigned char **)&buf, &len, msg, sizeof(msg));
+		r = read_config_path(c->config_path, &buf, &len, msg,
+		    sizeof(msg));
 	} else {
 		(void)snprintf(name, sizeof(name), "%.3800s%s", c->dispprefix,
 		    CONFIG_PATH);

@@ -498,7 +498,8 @@ safefs_lock(int dirfd, const char *disp, int timeout_ms, char *msg,
 		waited = ms_since(&start);
 		if (waited >= timeout_ms)
 			return fail(msg, msglen, KE_BUSY, disp,
-			    "locked by another keyadm");
+			    "locked by another process (keyadm, or the "
+			    "account itself); try again");
 		nap_ms(timeout_ms - waited < LOCK_POLL_MS ?
 		    timeout_ms - waited : LOCK_POLL_MS);
 	}
@@ -562,7 +563,8 @@ open_file(int dirfd, const char *disp, const char *name, uid_t uid,
 		r = fail(msg, msglen, KE_IO, disp, "cannot stat: %s",
 		    strerror(errno));
 	else if (st->st_dev != pre.st_dev || st->st_ino != pre.st_ino)
-		r = fail(msg, msglen, KE_IO, disp, "changed while being read");
+		r = fail(msg, msglen, KE_BUSY, disp, "changed while being read; "
+		    "try again");
 	else
 		r = check_file(st, disp, uid, cap, msg, msglen);
 	if (r != 0) {
@@ -599,8 +601,8 @@ read_exact(int fd, const char *disp, const struct stat *st, char **out,
 	}
 	if (total != want) {
 		free(p);
-		return fail(msg, msglen, KE_IO, disp,
-		    "changed while being read");
+		return fail(msg, msglen, KE_BUSY, disp,
+		    "changed while being read; try again");
 	}
 	p[total] = '\0';
 	*out = p;
@@ -745,7 +747,10 @@ same_file(const struct stat *now, const struct stat *expect)
 	    now->st_dev == expect->st_dev && now->st_ino == expect->st_ino &&
 	    now->st_size == expect->st_size &&
 	    now->st_mtim.tv_sec == expect->st_mtim.tv_sec &&
-	    now->st_mtim.tv_nsec == expect->st_mtim.tv_nsec;
+	    now->st_mtim.tv_nsec == expect->st_mtim.tv_nsec &&
+	    /* the owner can reset mtime, but not ctime */
+	    now->st_ctim.tv_sec == expect->st_ctim.tv_sec &&
+	    now->st_ctim.tv_nsec == expect->st_ctim.tv_nsec;
 }
 
 /*
@@ -799,10 +804,13 @@ safefs_replace(int dirfd, const char *disp, const char *name,
 		unlink_keep(dirfd, tmp);
 		return r;
 	}
+	/*
+	 * The new file is in place: a failed directory sync is a warning
+	 * (msg set, 0 returned), so the caller records what is now true.
+	 */
 	if (fsync(dirfd) == -1)
-		return fail(msg, msglen, KE_IO, disp,
-		    "replaced, but cannot sync its directory: %s",
-		    strerror(errno));
+		(void)fail(msg, msglen, KE_IO, disp, "replaced, but cannot "
+		    "sync its directory: %s", strerror(errno));
 	return 0;
 }
 
@@ -853,6 +861,9 @@ open_input(const char *path, size_t cap, int *fdp, char *msg, size_t msglen)
 	    st.st_ino != pre.st_ino)
 		r = fail(msg, msglen, KE_NOINPUT, path,
 		    "not a regular file");
+	else if (st.st_nlink != 1)
+		r = fail(msg, msglen, KE_NOINPUT, path, "has %lu hard links; "
+		    "give a copy of the file", (unsigned long)st.st_nlink);
 	else if (st.st_size < 0 || (uintmax_t)st.st_size > cap)
 		r = fail(msg, msglen, KE_MALFORMED, path,
 		    "larger than %zu bytes, not a public key", cap);

@@ -60,14 +60,17 @@ int	safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
  * the descriptor, write all, fsync, close, check that name is still what was
  * read (expect: the stat safefs_read gave, or NULL if it was missing;
  * otherwise KE_BUSY), renameat, fsync dirfd.  Any failure unlinks the
- * temporary.  KE_CANTCREATE or KE_IO on failure.
+ * temporary.  KE_CANTCREATE or KE_IO on failure.  When the rename was done
+ * but the directory could not be synced, 0 is returned with msg set (a
+ * warning for the caller to print); otherwise msg is untouched on success.
  */
 int	safefs_replace(int dirfd, const char *disp, const char *name,
 	    const char *buf, size_t len, uid_t uid, gid_t gid, mode_t mode,
 	    const struct stat *expect, char *msg, size_t msglen);
 
 /*
- * Read a submitted file by path: O_NOFOLLOW|O_NONBLOCK, regular, at most cap
+ * Read a submitted file by path: O_NOFOLLOW|O_NONBLOCK, regular, one link
+ * (a hard link could stand for a file the submitter cannot read), at most cap
  * bytes (more: KE_MALFORMED "larger than N bytes").  KE_NOINPUT when missing
  * or unreadable or not a regular file.  "-" reads standard input (cap too).
  */

@@ -554,7 +554,7 @@ Test(safefs, lock_is_busy_while_another_holds_it)
 	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 300, msg,
 	    sizeof(msg)), KE_BUSY);
 	ms = ms_since(&t0);
-	cr_assert_str_eq(msg, "/home/alice/.ssh: locked by another keyadm");
+	cr_assert_str_eq(msg, "/home/alice/.ssh: locked by another process (keyadm, or the account itself); try again");
 	cr_assert_geq(ms, 290, "gave up after %ld ms", ms);
 	cr_assert_lt(ms, 3000, "waited %ld ms", ms);
 	kill(pid, SIGKILL);
