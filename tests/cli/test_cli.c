@@ -1213,3 +1213,131 @@ Test(cli_root, add_sets_the_accounts_owner_as_root)
 	    0600, 2002, 2002);
 	assert_absent(tp(p, "home/alice/.ssh"));
 }
+
+/*
+ * Review findings, each pinned by a test.
+ */
+
+/* A cert-authority line names a CA: the key still needs its own line. */
+Test(cli, add_does_not_count_a_cert_authority_line)
+{
+	struct run_result	 r;
+	char			 pub[PATH_MAX], ak[PATH_MAX], d[PATH_MAX];
+	char			*pubtext, *pre, *got;
+	size_t			 publen, gotlen;
+
+	key("ed25519", 0, "ca@x", "ca", pub);
+	pubtext = slurp(pub, &publen);
+	pre = malloc(publen + 32);
+	cr_assert_not_null(pre);
+	xsnprintf(pre, publen + 32, "cert-authority %s", pubtext);
+	mkdirs(tp(d, "home/alice/.ssh"), 0700);
+	spew(tp(ak, "home/alice/.ssh/authorized_keys"), pre, strlen(pre),
+	    0600);
+	cr_assert_eq(lchown(d, T.alice_uid, T.alice_gid), 0);
+	cr_assert_eq(lchown(ak, T.alice_uid, T.alice_gid), 0);
+	cr_assert_eq(ka(&r, NULL, "--json", "add", "alice", pub, NULL), 0,
+	    "%s", r.err);
+	cr_assert(mem_contains(r.out, r.outlen, "\"action\":\"added\""),
+	    "%s", r.out);
+	run_free(&r);
+	got = slurp(ak, &gotlen);
+	cr_assert(gotlen == strlen(pre) + publen &&
+	    memcmp(got, pre, strlen(pre)) == 0 &&
+	    memcmp(got + strlen(pre), pubtext, publen) == 0,
+	    "expected the CA line kept and a plain line added:\n%s", got);
+	free(got);
+	free(pre);
+	free(pubtext);
+}
+
+/* A hand-made line with options is recorded with those options. */
+Test(cli, add_records_a_present_line_with_its_options)
+{
+	struct run_result	 r;
+	char			 pub[PATH_MAX], ak[PATH_MAX], d[PATH_MAX],
+				 line[8192], opts[256];
+	char			*pubtext;
+	size_t			 publen;
+
+	key("ed25519", 0, "o@x", "o", pub);
+	pubtext = slurp(pub, &publen);
+	xsnprintf(line, sizeof(line), "from=\"10.0.0.1\" %s", pubtext);
+	mkdirs(tp(d, "home/alice/.ssh"), 0700);
+	spew(tp(ak, "home/alice/.ssh/authorized_keys"), line, strlen(line),
+	    0600);
+	cr_assert_eq(lchown(d, T.alice_uid, T.alice_gid), 0);
+	cr_assert_eq(lchown(ak, T.alice_uid, T.alice_gid), 0);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, NULL), 0, "%s", r.err);
+	cr_assert(mem_contains(r.err, r.errlen, "already there with options"),
+	    "%s", r.err);
+	run_free(&r);
+	cr_assert(file_equals(ak, line, strlen(line)), "file was rewritten");
+	cr_assert_eq(ka(&r, NULL, "--json", "list", "alice", NULL), 0);
+	cr_assert_eq(json_field(r.out, "options", opts, sizeof(opts)), 0,
+	    "%s", r.out);
+	cr_assert_str_eq(opts, "from=\\\"10.0.0.1\\\"");
+	run_free(&r);
+	free(pubtext);
+}
+
+Test(cli, add_refuses_a_reason_with_control_characters)
+{
+	struct run_result	r;
+	char			pub[PATH_MAX], p[PATH_MAX];
+
+	key("ed25519", 0, "a@x", "k", pub);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, "--reason",
+	    "ok\033[2Jgone", NULL), 64);
+	assert_stderr(&r, "keyadm: --reason: must be one line of at most "
+	    "1024 printable bytes\n");
+	run_free(&r);
+	assert_absent(tp(p, "home/alice/.ssh/authorized_keys"));
+}
+
+Test(cli, check_refuses_a_submitted_file_with_two_links)
+{
+	struct run_result	r;
+	char			pub[PATH_MAX], ln[PATH_MAX];
+
+	key("ed25519", 0, "a@x", "k", pub);
+	tp(ln, "inbox/second-name.pub");
+	cr_assert_eq(link(pub, ln), 0);
+	cr_assert_eq(ka(&r, NULL, "check", ln, NULL), 66);
+	assert_stderr_line(&r, "%s: has 2 hard links; give a copy of the file",
+	    ln);
+	run_free(&r);
+}
+
+Test(cli, check_never_echoes_a_secret_first_word)
+{
+	struct run_result	r;
+	char			f[PATH_MAX];
+	static const char	secret[] = "ghp_SuperSecretTokenValue123";
+
+	tp(f, "inbox/secret.pub");
+	spew(f, secret, sizeof(secret) - 1, 0644);
+	cr_assert_eq(ka(&r, NULL, "--json", "check", f, NULL), 65);
+	cr_assert(!mem_contains(r.err, r.errlen, "Secret"), "%s", r.err);
+	cr_assert(!mem_contains(r.out, r.outlen, "Secret"), "%s", r.out);
+	run_free(&r);
+}
+
+Test(cli, config_option_refuses_a_group_writable_file)
+{
+	struct run_result	r;
+	char			conf[PATH_MAX], pub[PATH_MAX];
+
+	/*
+	 * Refused either for the file itself or, when the tree lies in a
+	 * world-writable /tmp, for that directory: both are 78.
+	 */
+	key("ed25519", 0, "a@x", "k", pub);
+	tp(conf, "etc/other.conf");
+	spew(conf, "profile = fips\n", 15, 0664);
+	cr_assert_eq(chmod(conf, 0664), 0);
+	cr_assert_eq(ka(&r, NULL, "--config", conf, "check", pub, NULL), 78);
+	cr_assert(mem_contains(r.err, r.errlen, "writable by group"), "%s",
+	    r.err);
+	run_free(&r);
+}

@@ -812,7 +812,10 @@ Test(keyparse, refuses_control_character_in_comment)
 	char	 line[512];
 	size_t	 i;
 	static const char *const tails[] = { "\x01", "\x7f", "\xc2\x85",
-	    "a\tb", "\xe2\x80\xae" /* RLO */, "x\ry" };
+	    "a\tb", "\xe2\x80\xae" /* RLO */, "x\ry",
+	    "\xe2\x80\x8e" /* LRM */, "\xe2\x80\x8f" /* RLM */,
+	    "\xd8\x9c" /* ALM */, "\xe2\x80\x8b" /* ZWSP */,
+	    "\xef\xbb\xbf" /* BOM */, "\xe2\x81\xa0" /* WJ */ };
 
 	text[strcspn(text, "\n")] = '\0';
 	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
