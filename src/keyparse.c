@@ -921,6 +921,22 @@ keyparse_type_label(enum keytype t)
 }
 
 const char *
+keyparse_format_name(enum keyformat f)
+{
+	switch (f) {
+	case KF_RFC4716:
+		return "rfc4716";
+	case KF_SPKI:
+		return "spki";
+	case KF_PKCS1:
+		return "pkcs1";
+	case KF_OPENSSH:
+	default:
+		return "openssh";
+	}
+}
+
+const char *
 keyparse_name_label(const char *typename)
 {
 	size_t	i;

@@ -53,6 +53,14 @@ struct pubkey {
 	size_t		 sk_applen;
 };
 
+/* The form a key arrived in. */
+enum keyformat {
+	KF_OPENSSH = 0,		/* "type base64 comment" */
+	KF_RFC4716,		/* ---- BEGIN SSH2 PUBLIC KEY ---- */
+	KF_SPKI,		/* -----BEGIN PUBLIC KEY----- */
+	KF_PKCS1		/* -----BEGIN RSA PUBLIC KEY----- */
+};
+
 /*
  * Result for one key-bearing line of a submission.  Either key is set
  * (err == 0) or err is a negative keyadm_err and reason says why in one
@@ -60,6 +68,7 @@ struct pubkey {
  */
 struct keyparse_result {
 	size_t		 lineno;	/* 1-based line in the submission */
+	enum keyformat	 format;
 	struct pubkey	*key;
 	int		 err;
 	char		 reason[KEYPARSE_REASON_MAX];
@@ -92,6 +101,9 @@ int	 keyparse_buf(const unsigned char *buf, size_t len,
 const char *keyparse_type_label(enum keytype t);
 /* The same label for a type word ("ssh-ed25519" -> "ED25519"). */
 const char *keyparse_name_label(const char *typename);
+
+/* "openssh", "rfc4716", "spki", "pkcs1". */
+const char *keyparse_format_name(enum keyformat f);
 
 /* SHA256 fingerprint of a blob into out ("SHA256:" + unpadded base64). */
 int	 keyparse_fingerprint(const unsigned char *blob, size_t len,

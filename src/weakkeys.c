@@ -1,0 +1,1 @@
+/* weakkeys.c: being written */
