@@ -23,7 +23,8 @@
 #define REASON_MAX	1024
 
 static const char usage_add[] =
-    "usage: keyadm add USER FILE...|- [--reason TEXT] [--dry-run]";
+    "usage: keyadm add USER FILE...|- [--reason TEXT] [--dry-run] "
+    "[--skip-rejected]";
 
 enum add_action {
 	ACT_NONE = 0,		/* grant and line present */
@@ -73,11 +74,12 @@ printable(const char *s, size_t max)
 
 static int
 add_args(struct ctx *c, int argc, char **argv, const char **reason,
-    int *dry_run)
+    int *dry_run, int *skip)
 {
 	static const struct option longopts[] = {
 		{ "reason", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "skip-rejected", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -85,13 +87,16 @@ add_args(struct ctx *c, int argc, char **argv, const char **reason,
 
 	(void)c;
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	while ((ch = getopt_long(argc, argv, "hnr:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hnr:s", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			*reason = optarg;
 			break;
 		case 'n':
 			*dry_run = 1;
+			break;
+		case 's':
+			*skip = 1;
 			break;
 		case 'h':
 			(void)printf("%s\n", usage_add);
@@ -423,9 +428,9 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	struct account	acct;
 	struct intake	in;
 	const char	*reason = NULL;
-	int		dry_run = 0, r;
+	int		dry_run = 0, skip = 0, worst = 0, r;
 
-	if ((r = add_args(c, argc, argv, &reason, &dry_run)) != 0)
+	if ((r = add_args(c, argc, argv, &reason, &dry_run, &skip)) != 0)
 		return r > 0 ? 0 : r;
 	if ((r = c->lookup(c, argv[optind], &acct)) != 0) {
 		msg_err(argv[optind], "%s", r == KE_NOUSER ? "unknown user" :
@@ -444,17 +449,26 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	r = intake_files(c, argv + optind + 1, argc - optind - 1, &in);
 	report_arr_end(&c->out);
 	if (r == 0 && (in.err != 0 || in.rejected > 0)) {
-		r = in.err != 0 ? in.err : KE_POLICY;
-		msg_err(acct.name, "nothing installed: %s",
-		    in.err != 0 ? "the submission has errors" :
-		    "a key was refused");
+		worst = in.err != 0 ? in.err : KE_POLICY;
+		if (!skip || in.n == 0) {
+			r = worst;
+			msg_err(acct.name, "nothing installed: %s",
+			    in.err != 0 ? "the submission has errors" :
+			    "a key was refused");
+		} else
+			msg_err(acct.name, "--skip-rejected: installing the "
+			    "%zu accepted key%s, skipping the rest", in.n,
+			    in.n == 1 ? "" : "s");
 	}
 	if (r == 0)
 		r = add_run(&ar, &in);
-	if (r != 0) {
-		report_bool(&c->out, "changed", 0);
+	report_bool(&c->out, "skipped_rejected", skip && worst != 0);
+	if (r != 0)
+		report_bool(&c->out, "changed", 0);	/* nothing was done */
+	else
+		r = worst;	/* what was skipped still decides the status */
+	if (r != 0)
 		report_str(&c->out, "error", keyadm_strerror(r));
-	}
 	report_obj_end(&c->out);
 	keyfile_close(&ar.kf);
 	store_close(ar.st);

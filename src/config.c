@@ -115,6 +115,17 @@ config_set(struct config *c, const char *name, const char *v)
 	if (strcmp(name, "authorized_keys_file") == 0)
 		return parse_path(v, c->authorized_keys_file,
 		    sizeof(c->authorized_keys_file), 1);
+	if (strcmp(name, "deny_list") == 0)
+		return parse_path(v, c->deny_list, sizeof(c->deny_list), 0);
+	if (strcmp(name, "rsa_exponent") == 0) {
+		if (strcmp(v, "default") == 0)
+			p->fips_exponent = 0;
+		else if (strcmp(v, "fips") == 0)
+			p->fips_exponent = 1;
+		else
+			return -1;
+		return 0;
+	}
 	if (strcmp(name, "unused_days") == 0)
 		return parse_uint(v, 1, 36500, &c->unused_days);
 	if (strcmp(name, "busy_timeout_ms") == 0)

@@ -26,6 +26,7 @@ struct config {
 	char		authorized_keys_file[PATH_MAX];
 	unsigned int	unused_days;
 	unsigned int	busy_timeout_ms;	/* database and file locks */
+	char		deny_list[PATH_MAX];	/* "" when none */
 };
 
 void	config_defaults(struct config *c);

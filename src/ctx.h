@@ -27,6 +27,8 @@ struct ctx {
 	struct actor	 actor;
 	int64_t		 now;		/* time of the run, UTC seconds */
 	struct report	 out;
+	struct weakkeys	*weak;		/* built on first use (intake) */
+	struct denylist	*deny;		/* deny_list, loaded at start */
 	/* account lookup: tests and --root point it at a tree */
 	int		(*lookup)(const struct ctx *, const char *,
 			    struct account *);

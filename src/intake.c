@@ -13,6 +13,7 @@
 #include "intake.h"
 #include "msg.h"
 #include "safefs.h"
+#include "weakkeys.h"
 
 /* Keep the worse of two errors: anything beats a policy refusal. */
 static int
@@ -43,7 +44,8 @@ take_key(struct ctx *c, struct intake *in, const char *src,
 	char			 esc[1024];
 
 	policy_check(&c->cfg.policy, res->key, &pr);
-	report_key(&c->out, src, res->lineno, res->key, &pr);
+	report_key(&c->out, src, res->lineno, keyparse_format_name(res->format),
+	    res->key, &pr);
 	if (pr.verdict == VERDICT_REJECT) {
 		msg_err(NULL, "%s:%zu: %s", report_esc(src, esc, sizeof(esc)),
 		    res->lineno, pr.reasons[0].text);
@@ -122,6 +124,14 @@ intake_files(struct ctx *c, char **files, int nfiles, struct intake *in)
 	int	i, r;
 
 	memset(in, 0, sizeof(*in));
+	/* the weak-key tables are built once, by the first intake */
+	if (c->weak == NULL) {
+		if ((r = weakkeys_new(&c->weak)) != 0) {
+			msg_err(NULL, "cannot build the weak-key tables");
+			return r;
+		}
+		c->cfg.policy.weak = c->weak;
+	}
 	for (i = 0; i < nfiles; i++)
 		if ((r = intake_one(c, in, files[i])) != 0)
 			return r;

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "denylist.h"
 #include "err.h"
 #include "keyparse.h"
 #include "msg.h"
 #include "safefs.h"
+#include "weakkeys.h"
 
 static const char usage_main[] =
 "usage: keyadm [--root DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
@@ -212,13 +214,53 @@ load_config(struct ctx *c)
 	return r;
 }
 
+/* deny_list = PATH: read it (inside --root) as strictly as the config. */
+static int
+load_denylist(struct ctx *c)
+{
+	char	 msg[SAFEFS_MSG_MAX], dir[PATH_MAX], disp[PATH_MAX * 2];
+	char	*buf = NULL, *slash;
+	size_t	 len = 0;
+	int	 dirfd = -1, r;
+
+	if (c->cfg.deny_list[0] == '\0')
+		return 0;
+	(void)snprintf(dir, sizeof(dir), "%s", c->cfg.deny_list);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	(void)snprintf(disp, sizeof(disp), "%s%s", c->dispprefix,
+	    c->cfg.deny_list);
+	r = safefs_walk(c->rootfd, c->dispprefix, dir[0] ? dir : "/",
+	    geteuid(), &dirfd, msg, sizeof(msg));
+	if (r == 0)
+		r = safefs_read(dirfd, disp, slash + 1, geteuid(), DENYLIST_MAX,
+		    &buf, &len, NULL, msg, sizeof(msg));
+	if (dirfd != -1)
+		(void)close(dirfd);
+	if (r == 0 && buf == NULL) {
+		(void)snprintf(msg, sizeof(msg), "%.400s: no such file (set by "
+		    "deny_list)", disp);
+		r = KE_CONFIG;
+	}
+	if (r == 0)
+		r = denylist_parse(disp, buf, len, &c->deny, msg, sizeof(msg));
+	free(buf);
+	if (r != 0) {
+		msg_line(msg);
+		return r == KE_NOMEM ? r : KE_CONFIG;
+	}
+	c->cfg.policy.deny = c->deny;
+	return 0;
+}
+
 static int
 run(struct ctx *c, int argc, char **argv)
 {
 	size_t	i;
 	int	r;
 
-	if ((r = open_root(c)) != 0 || (r = load_config(c)) != 0)
+	if ((r = open_root(c)) != 0 || (r = load_config(c)) != 0 ||
+	    (r = load_denylist(c)) != 0)
 		return r;
 	actor_identify(&c->actor);
 	c->now = (int64_t)time(NULL);
@@ -264,6 +306,8 @@ main(int argc, char **argv)
 		r = 0;
 	if (c.rootfd != -1)
 		(void)close(c.rootfd);
+	weakkeys_free(c.weak);
+	denylist_free(c.deny);
 	msg_close();
 	if (fflush(stdout) != 0 && r == 0)
 		r = KE_IO;

@@ -2,7 +2,8 @@
  * policy.c -- pure decisions on parsed keys.
  *
  * Owns: DESIGN.md's profile table and the checks on a parsed key that
- * follow from it.  No I/O, no allocation, no bignum library.
+ * follow from it.  No I/O, no allocation of its own; the bignum work of the
+ * weak-key checks is weakkeys', the deny list is looked up, not read.
  *
  * Invariants (each has a test in tests/unit/test_policy.c):
  *  P1. policy_defaults() fills exactly DESIGN.md's table for each profile.
@@ -24,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "denylist.h"
 #include "policy.h"
+#include "weakkeys.h"
 
 #define RSA_BITS_MIN_DEFAULT	2048
 #define RSA_BITS_WARN		3072	/* recommended minimum */
@@ -54,13 +57,22 @@ static const struct {
 	{ PR_RSA_EXP_FIPS,	"rsa_exponent_fips" },
 	{ PR_RSA_MOD_EVEN,	"rsa_modulus_even" },
 	{ PR_SK_APPLICATION,	"sk_application" },
+	{ PR_WEAK_SMALL_FACTOR,	"rsa_small_factor" },
+	{ PR_WEAK_SQUARE,	"rsa_modulus_square" },
+	{ PR_WEAK_FERMAT,	"rsa_fermat" },
+	{ PR_WEAK_ROCA,		"rsa_roca" },
+	{ PR_WEAK_SMALL_D,	"rsa_small_private_exponent" },
+	{ PR_WEAK_SPARSE,	"rsa_sparse_modulus" },
+	{ PR_WEAK_CHECK_FAILED,	"weak_key_check_failed" },
+	{ PR_DENY_LISTED,	"deny_listed" },
 };
 
 void
 policy_defaults(struct policy *p, enum policy_profile prof)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, sizeof(*p));	/* weak and deny: NULL */
 	p->profile = prof;
+	p->fips_exponent = prof == PROFILE_FIPS;
 	p->ecdsa = PA_ACCEPT;
 	p->rsa = PA_ACCEPT;
 	p->dss = PA_REJECT;
@@ -280,7 +292,7 @@ check_rsa_exp(const struct policy *p, struct mag e, struct mag n,
 	if (ge_n)
 		add_reason(r, PR_RSA_EXP_GE_N, VERDICT_REJECT,
 		    "RSA public exponent is not smaller than the modulus");
-	if (p->profile == PROFILE_FIPS) {
+	if (p->fips_exponent) {
 		if (!exp_fips_ok(e))
 			add_reason(r, PR_RSA_EXP_FIPS, VERDICT_REJECT,
 			    "RSA public exponent is outside 2^16 < e < 2^256, "
@@ -289,6 +301,41 @@ check_rsa_exp(const struct policy *p, struct mag e, struct mag n,
 	    mag_cmp(e, mag_small(65537, b)) != 0)
 		add_reason(r, PR_RSA_EXP_UNUSUAL, VERDICT_WARN,
 		    "RSA public exponent is not the usual 65537");
+}
+
+static const struct {
+	enum weak_kind		kind;
+	enum policy_reason	code;
+} weak_codes[] = {
+	{ WEAK_N_EVEN,		PR_RSA_MOD_EVEN },
+	{ WEAK_SMALL_FACTOR,	PR_WEAK_SMALL_FACTOR },
+	{ WEAK_N_SQUARE,	PR_WEAK_SQUARE },
+	{ WEAK_FERMAT,		PR_WEAK_FERMAT },
+	{ WEAK_ROCA,		PR_WEAK_ROCA },
+	{ WEAK_SMALL_D,		PR_WEAK_SMALL_D },
+	{ WEAK_SPARSE,		PR_WEAK_SPARSE },
+};
+
+/* The known-weakness checks (weakkeys): any finding rejects. */
+static void
+check_rsa_weak(const struct policy *p, const struct pubkey *k,
+    struct policy_result *r)
+{
+	enum weak_kind	kind = WEAK_NONE;
+	char		detail[WEAK_DETAIL_MAX];
+	size_t		i;
+
+	detail[0] = '\0';
+	if (weakkeys_rsa(p->weak, k->rsa_n, k->rsa_nlen, k->rsa_e, k->rsa_elen,
+	    &kind, detail, sizeof(detail)) != 0) {
+		add_reason(r, PR_WEAK_CHECK_FAILED, VERDICT_REJECT,
+		    "the weak-key checks could not be completed");
+		return;
+	}
+	for (i = 0; i < sizeof(weak_codes) / sizeof(weak_codes[0]); i++)
+		if (weak_codes[i].kind == kind)
+			add_reason(r, weak_codes[i].code, VERDICT_REJECT, "%s",
+			    detail[0] != '\0' ? detail : weakkeys_name(kind));
 }
 
 static void
@@ -304,6 +351,9 @@ check_rsa(const struct policy *p, const struct pubkey *k,
 		add_reason(r, PR_RSA_MOD_EVEN, VERDICT_REJECT,
 		    "RSA modulus is even or missing");
 	check_rsa_exp(p, e, n, r);
+	/* the number theory only makes sense on a plausible modulus */
+	if (p->weak != NULL && r->verdict != VERDICT_REJECT)
+		check_rsa_weak(p, k, r);
 }
 
 static void
@@ -324,6 +374,10 @@ policy_check(const struct policy *p, const struct pubkey *k,
 	memset(r, 0, sizeof(*r));
 	r->verdict = VERDICT_ACCEPT;
 	check_type(p, k, r);
+	if (denylist_contains(p->deny, k->fingerprint))
+		add_reason(r, PR_DENY_LISTED, VERDICT_REJECT, "known "
+		    "compromised key (on the deny list): the user must make "
+		    "a new key pair");
 	if (k->type == KT_RSA)
 		check_rsa(p, k, r);
 	else if (k->type == KT_SK_ECDSA || k->type == KT_SK_ED25519)

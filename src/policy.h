@@ -9,6 +9,9 @@
 
 #include "keyparse.h"
 
+struct denylist;
+struct weakkeys;
+
 #define POLICY_REASONS_MAX	8
 #define POLICY_TEXT_MAX		128
 
@@ -41,6 +44,14 @@ enum policy_reason {
 	PR_RSA_EXP_FIPS,	/* outside 2^16 < e < 2^256 */
 	PR_RSA_MOD_EVEN,
 	PR_SK_APPLICATION,	/* sk application not "ssh:..." */
+	PR_WEAK_SMALL_FACTOR,	/* the weak-key checks (weakkeys.h) */
+	PR_WEAK_SQUARE,
+	PR_WEAK_FERMAT,
+	PR_WEAK_ROCA,
+	PR_WEAK_SMALL_D,
+	PR_WEAK_SPARSE,
+	PR_WEAK_CHECK_FAILED,	/* the computation failed: fail closed */
+	PR_DENY_LISTED,		/* on the deny list: known compromised */
 };
 
 struct policy {
@@ -54,6 +65,10 @@ struct policy {
 	unsigned int		min_rsa_bits;	/* reject below */
 	unsigned int		warn_rsa_bits;	/* warn below (accept) */
 	unsigned int		max_rsa_bits;	/* reject above */
+	int			fips_exponent;	/* odd, 2^16 < e < 2^256 */
+	/* borrowed, built once per run; NULL skips that check */
+	const struct weakkeys	*weak;
+	const struct denylist	*deny;
 };
 
 struct policy_reason_item {
@@ -68,7 +83,11 @@ struct policy_result {
 	struct policy_reason_item	reasons[POLICY_REASONS_MAX];
 };
 
-/* Fill p with the settings of a profile (DESIGN.md's table). */
+/*
+ * Fill p with the settings of a profile (DESIGN.md's table).  weak and deny
+ * become NULL: they are run-time objects the caller sets after the
+ * configuration is read.
+ */
 void		 policy_defaults(struct policy *p, enum policy_profile prof);
 /* Judge k; always fills r. */
 void		 policy_check(const struct policy *p, const struct pubkey *k,

@@ -205,7 +205,8 @@ report_reasons(struct report *r, const char *src, size_t lineno,
 
 void
 report_key(struct report *r, const char *source, size_t lineno,
-    const struct pubkey *k, const struct policy_result *pr)
+    const char *format, const struct pubkey *k,
+    const struct policy_result *pr)
 {
 	char	src[1024], com[ESC_MAX];
 
@@ -218,6 +219,7 @@ report_key(struct report *r, const char *source, size_t lineno,
 	report_obj_begin(r, NULL);
 	report_str(r, "source", source);
 	report_int(r, "line", (long long)lineno);
+	report_str(r, "format", format);
 	report_str(r, "verdict", policy_verdict_name(pr->verdict));
 	report_str(r, "type", k->typename);
 	report_int(r, "bits", k->bits);

@@ -51,7 +51,8 @@ const char *report_fmt_time(int64_t t, char *buf, size_t buflen);
 
 /* The verdict on one submitted key (check and add). */
 void	report_key(struct report *r, const char *source, size_t lineno,
-	    const struct pubkey *k, const struct policy_result *pr);
+	    const char *format, const struct pubkey *k,
+	    const struct policy_result *pr);
 /* A key line that could not be parsed or was refused before policy. */
 void	report_key_error(struct report *r, const char *source, size_t lineno,
 	    int err, const char *reason);

@@ -595,19 +595,20 @@ Test(report, key_json_fields)
 	sample_result(&pr);
 	mem_open(1, 0);
 	report_arr_begin(&R, NULL);
-	report_key(&R, "keys/a\x01.pub", 3, &k, &pr);
+	report_key(&R, "keys/a\x01.pub", 3, "openssh", &k, &pr);
 	k.comment = NULL;
 	pr.n = 0;
 	pr.verdict = VERDICT_ACCEPT;
-	report_key(&R, "-", 1, &k, &pr);
+	report_key(&R, "-", 1, "openssh", &k, &pr);
 	report_arr_end(&R);
 	assert_json(mem_text(), "[{\"source\":\"keys/a\\u0001.pub\",\"line\":3,"
-	    "\"verdict\":\"warn\",\"type\":\"ssh-ed25519\",\"bits\":256,"
+	    "\"format\":\"openssh\",\"verdict\":\"warn\",\"type\":\"ssh-ed25519\",\"bits\":256,"
 	    "\"fingerprint\":\"SHA256:abcDEF+/0123\","
 	    "\"comment\":\"al\\\"ice\\u001b@host\","
 	    "\"reasons\":[{\"code\":\"rsa_small\",\"severity\":\"warn\","
 	    "\"text\":\"a \\\"quoted\\\" reason\"}]},"
-	    "{\"source\":\"-\",\"line\":1,\"verdict\":\"accept\","
+	    "{\"source\":\"-\",\"line\":1,\"format\":\"openssh\","
+	    "\"verdict\":\"accept\","
 	    "\"type\":\"ssh-ed25519\",\"bits\":256,"
 	    "\"fingerprint\":\"SHA256:abcDEF+/0123\",\"comment\":null,"
 	    "\"reasons\":[]}]\n");
@@ -622,11 +623,11 @@ Test(report, key_text_escapes_source_and_comment)
 	sample_key(&k, com);
 	sample_result(&pr);
 	mem_open(0, 0);
-	report_key(&R, "a\\b\n.pub", 3, &k, &pr);
+	report_key(&R, "a\\b\n.pub", 3, "openssh", &k, &pr);
 	k.comment = NULL;
 	pr.n = 0;
 	pr.verdict = VERDICT_ACCEPT;
-	report_key(&R, "k.pub", 1, &k, &pr);
+	report_key(&R, "k.pub", 1, "openssh", &k, &pr);
 	cr_assert_str_eq(mem_text(),
 	    "a\\\\b\\x0a.pub:3: warn: 256 SHA256:abcDEF+/0123 evil\\x1b[2J "
 	    "(ED25519)\n"
