@@ -29,7 +29,7 @@ static const char usage_main[] =
 "usage: keyadm [--root DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
 "commands:\n"
 "  check FILE...|-                     validate keys; writes nothing\n"
-"  add USER FILE...|- [--reason TEXT] [--dry-run]\n"
+"  add USER FILE...|- [--reason TEXT] [--dry-run] [--skip-rejected]\n"
 "                                      validate, record and install keys\n"
 "  list [USER] [--status active|revoked|expired|removed|all]\n"
 "                                      show grants\n";
