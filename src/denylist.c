@@ -46,6 +46,7 @@ key_fingerprint(const char *line, size_t len, char *fp)
 {
 	unsigned char	*blob;
 	const char	*b, *e;
+	size_t		 tl;
 	long		 n;
 	int		 r;
 
@@ -60,8 +61,16 @@ key_fingerprint(const char *line, size_t len, char *fp)
 	if ((blob = malloc((size_t)(e - b))) == NULL)
 		return -1;
 	n = b64_decode(b, (size_t)(e - b), blob, (size_t)(e - b));
-	r = n > 0 ? keyparse_fingerprint(blob, (size_t)n, fp,
-	    FINGERPRINT_MAX) : -1;
+	/* the blob must open with the type word, as every SSH key does */
+	tl = (size_t)(memchr(line, ' ', len) == NULL ? 0 :
+	    (const char *)memchr(line, ' ', len) - line);
+	if (n < 4 || (size_t)n - 4 < tl || tl == 0 ||
+	    ((size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+	    (size_t)blob[2] << 8 | blob[3]) != tl ||
+	    memcmp(blob + 4, line, tl) != 0)
+		r = -1;
+	else
+		r = keyparse_fingerprint(blob, (size_t)n, fp, FINGERPRINT_MAX);
 	free(blob);
 	return r == 0 ? 0 : -1;
 }

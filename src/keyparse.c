@@ -7,7 +7,7 @@
  * Invariants (each one has a test in tests/unit/test_keyparse.c):
  * - Checks run in this order and a later stage never sees what an earlier
  *   one refused: the submission as a whole (size, private-key markers, NUL
- *   bytes, foreign formats); then per line the lexical checks (length,
+ *   bytes); then per key the lexical checks (length,
  *   "type SP base64 [SP comment]", type word, options, comment text, strict
  *   base64); then our own bounded reader of the decoded blob; only then
  *   libssh, whose re-export must equal the decoded input byte for byte.
@@ -22,6 +22,18 @@
  *   is copied into a reason, a result, or anywhere else.
  * - The fingerprint is "SHA256:" + unpadded base64 of SHA-256 over the
  *   canonical blob, as ssh-keygen -l prints it.
+ * - A submission is judged per key.  A BEGIN line opens a block (RFC 4716,
+ *   SPKI, PKCS#1, or another kind that is refused) which keyformat.c turns
+ *   into one OpenSSH line; that line then goes through keyparse_line like
+ *   any other, so every form gets the same checks and fingerprint.  A
+ *   block's result carries the line number of its BEGIN.
+ * - Outside blocks, a line is a key line when its first word is a key type
+ *   (known, certificate, or type-shaped and followed by "AAAA", the start
+ *   of every blob), or when a later word is a known type followed by
+ *   "AAAA" (options in front of a key).  Any other line is text (a mail
+ *   signature, a description) and is ignored.
+ * - A key line that fails and is followed by lines of bare base64 was
+ *   broken by a mail client: it is refused with a hint, never repaired.
  * - No mutable globals; libssh's one-time initialisation is the only state.
  *
  * libssh 0.10.6 (Debian 12) imports and re-exports every type we accept,
@@ -47,6 +59,7 @@
 
 #include "b64.h"
 #include "err.h"
+#include "keyformat.h"
 #include "keyparse.h"
 
 #define ED25519_PK_LEN	32
@@ -59,7 +72,9 @@
 #define R_PRIVATE	"this is a private key: the user must make a new " \
 			"key pair and send only the .pub file"
 #define R_CERT		"certificate: submit id_xxx.pub, not id_xxx-cert.pub"
-#define R_FOREIGN	"not an OpenSSH public key"
+#define R_WRAPPED	"the key is broken across lines; ask for the .pub " \
+			"file as an attachment"
+#define WRAP_MIN	16	/* shortest bare base64 line taken as a wrap */
 #define CERT_SUFFIX	"-cert-v01@openssh.com"
 
 /* One object, so a reader's "why" can be told apart by address. */
@@ -108,11 +123,6 @@ static const char *const private_markers[] = {
 	"PRIVATE KEY-----",		/* OpenSSH, PEM, PKCS#8, encrypted */
 	"PRIVATE KEY ----",		/* ssh.com / RFC 4716 style */
 	"PuTTY-User-Key-File-",		/* .ppk v2 and v3 */
-};
-
-/* Line starts of formats that are not OpenSSH one-line public keys. */
-static const char *const foreign_markers[] = {
-	"-----BEGIN", "---- BEGIN SSH2", "PuTTY-User-Key-File",
 };
 
 /* One key line split into its fields; pointers into the caller's line. */
@@ -811,38 +821,195 @@ starts_with(const char *s, size_t len, const char *prefix)
 	return len >= pl && memcmp(s, prefix, pl) == 0;
 }
 
-/*
- * Count the key-bearing lines (neither blank nor '#'); 1 in *foreign when
- * a line starts like a PEM, RFC 4716 or PuTTY file.
- */
-static size_t
-count_key_lines(const unsigned char *buf, size_t len, int *foreign)
+static int
+is_b64_token(const char *s, size_t len)
 {
-	const char	*line;
-	size_t		 llen, off, n = 0, i;
+	size_t	i;
 
-	*foreign = 0;
-	while (next_line(&buf, &len, &line, &llen)) {
-		off = skip_space(line, llen);
-		if (off == llen || line[off] == '#')
-			continue;
-		for (i = 0; i < sizeof(foreign_markers) /
-		    sizeof(foreign_markers[0]); i++)
-			if (starts_with(line + off, llen - off,
-			    foreign_markers[i]))
-				*foreign = 1;
-		n++;
-	}
-	return n;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '+' || s[i] == '/' || s[i] == '='))
+			return 0;
+	return len > 0;
 }
 
-/* Refusals of the whole submission; on success *n key-bearing lines. */
+/*
+ * Whether a line outside a block carries a key (see the invariants);
+ * s starts at its first non-blank byte.
+ */
 static int
-judge_buf(const unsigned char *buf, size_t len, size_t *n, char *reason,
+is_key_line(const char *s, size_t len)
+{
+	struct lineparts	 lp;
+	const char		*w, *next;
+	size_t			 used, wl, nl;
+
+	memset(&lp, 0, sizeof(lp));
+	used = next_token(s, len, &lp.type, &lp.typelen);
+	used += next_token(s + used, len - used, &next, &nl);
+	if (lookup_type(lp.type, lp.typelen) != NULL ||
+	    is_cert_word(lp.type, lp.typelen))
+		return 1;
+	if (looks_like_type(&lp) && starts_with(next, nl, "AAAA"))
+		return 1;
+	while (nl > 0) {
+		w = next;
+		wl = nl;
+		used += next_token(s + used, len - used, &next, &nl);
+		if ((lookup_type(w, wl) != NULL || is_cert_word(w, wl)) &&
+		    starts_with(next, nl, "AAAA"))
+			return 1;
+	}
+	return 0;
+}
+
+/* The submission being scanned, line by line. */
+struct scan {
+	const unsigned char	*p;
+	size_t			 left;
+	size_t			 lineno;
+};
+
+/*
+ * Is the line (a key line that failed) the start of a key a mail client
+ * broke: a known type word, perhaps the start of the base64, no comment,
+ * and next a line of bare base64?
+ */
+static int
+is_wrapped(const struct scan *s, const char *line, size_t len)
+{
+	struct scan	 peek = *s;
+	const char	*t, *b, *c, *nline;
+	size_t		 tl, bl, cl, used, nlen, off;
+
+	while (len > 0 && (line[len - 1] == '\r' || is_blank(line[len - 1])))
+		len--;
+	used = next_token(line, len, &t, &tl);
+	used += next_token(line + used, len - used, &b, &bl);
+	(void)next_token(line + used, len - used, &c, &cl);
+	if (lookup_type(t, tl) == NULL || cl > 0 ||
+	    (bl > 0 && !is_b64_token(b, bl)))
+		return 0;
+	if (!next_line(&peek.p, &peek.left, &nline, &nlen))
+		return 0;
+	while (nlen > 0 && (nline[nlen - 1] == '\r' ||
+	    is_blank(nline[nlen - 1])))
+		nlen--;
+	off = next_token(nline, nlen, &t, &tl);
+	return tl >= WRAP_MIN && is_b64_token(t, tl) && off == nlen;
+}
+
+/* Move past the bare base64 lines of a broken key, its last one too. */
+static void
+skip_wrapped(struct scan *s)
+{
+	struct scan	 peek;
+	const char	*line, *t, *c;
+	size_t		 len, tl, cl, used;
+
+	for (;;) {
+		peek = *s;
+		if (!next_line(&peek.p, &peek.left, &line, &len))
+			return;
+		while (len > 0 && (line[len - 1] == '\r' ||
+		    is_blank(line[len - 1])))
+			len--;
+		used = next_token(line, len, &t, &tl);
+		(void)next_token(line + used, len - used, &c, &cl);
+		if (!is_b64_token(t, tl))
+			return;
+		*s = peek;
+		s->lineno++;
+		if (cl > 0)
+			return;		/* the comment ends the key */
+	}
+}
+
+/* Room for one more result, zeroed. */
+static struct keyparse_result *
+list_add(struct keyparse_list *l, size_t *cap)
+{
+	struct keyparse_result	*p;
+	size_t			 ncap;
+
+	if (l->n == *cap) {
+		ncap = *cap == 0 ? 8 : *cap * 2;
+		if ((p = reallocarray(l->items, ncap, sizeof(*p))) == NULL)
+			return NULL;
+		memset(p + *cap, 0, (ncap - *cap) * sizeof(*p));
+		l->items = p;
+		*cap = ncap;
+	}
+	return &l->items[l->n++];
+}
+
+/* A block from its BEGIN line at start: convert, then judge the line. */
+static void
+judge_block(struct scan *s, const unsigned char *start, size_t left,
+    struct keyparse_result *it)
+{
+	char	*line = NULL;
+	size_t	 used = 0, nlines = 0;
+
+	it->err = keyformat_block(start, left, &used, &nlines, &line,
+	    it->reason, sizeof(it->reason));
+	if (used > left)
+		used = left;		/* cannot happen; stay in bounds */
+	s->p = start + used;
+	s->left = left - used;
+	if (nlines > 0)
+		s->lineno += nlines - 1;
+	if (it->err == 0)
+		it->err = keyparse_line(line, strlen(line), &it->key,
+		    it->reason, sizeof(it->reason));
+	free(line);
+}
+
+/* The next line of the submission: a block, a key line, or text. */
+static int
+scan_one(struct scan *s, struct keyparse_list *l, size_t *cap)
+{
+	const unsigned char	*start = s->p;
+	size_t			 left = s->left, llen, off;
+	const char		*line;
+	struct keyparse_result	*it;
+	enum keyblock		 kb;
+
+	if (!next_line(&s->p, &s->left, &line, &llen))
+		return 0;
+	s->lineno++;
+	off = skip_space(line, llen);
+	kb = keyformat_begins(line, llen);
+	if (kb == KB_NONE && (off == llen || line[off] == '#' ||
+	    !is_key_line(line + off, llen - off)))
+		return 0;
+	if ((it = list_add(l, cap)) == NULL)
+		return KE_NOMEM;
+	it->lineno = s->lineno;
+	it->format = keyformat_of(kb);
+	if (kb != KB_NONE) {
+		judge_block(s, start, left, it);
+		return 0;
+	}
+	it->err = keyparse_line(line, llen, &it->key, it->reason,
+	    sizeof(it->reason));
+	if (it->err != 0 && it->err != KE_NOMEM && is_wrapped(s, line, llen)) {
+		(void)fail(it->reason, sizeof(it->reason), KE_MALFORMED,
+		    R_WRAPPED);
+		it->err = KE_MALFORMED;
+		skip_wrapped(s);
+	}
+	return 0;
+}
+
+/* Refusals of the whole submission. */
+static int
+judge_buf(const unsigned char *buf, size_t len, char *reason,
     size_t reasonlen)
 {
 	size_t	off;
-	int	foreign;
 
 	if (has_private_marker(buf, len))
 		return fail(reason, reasonlen, KE_MALFORMED, R_PRIVATE);
@@ -857,12 +1024,6 @@ judge_buf(const unsigned char *buf, size_t len, size_t *n, char *reason,
 	if (buf[off] < 0x21 || buf[off] > 0x7e)
 		return fail(reason, reasonlen, KE_MALFORMED,
 		    "binary data, not a public key");
-	*n = count_key_lines(buf, len, &foreign);
-	if (foreign)
-		return fail(reason, reasonlen, KE_MALFORMED, R_FOREIGN);
-	if (*n == 0)
-		return fail(reason, reasonlen, KE_MALFORMED,
-		    "no public key in the file");
 	return 0;
 }
 
@@ -870,10 +1031,9 @@ int
 keyparse_buf(const unsigned char *buf, size_t len,
     struct keyparse_list **out, char *reason, size_t reasonlen)
 {
-	struct keyparse_list	*l = NULL;
-	struct keyparse_result	*it;
-	const char		*line;
-	size_t			 llen, n = 0, lineno = 0, off;
+	struct keyparse_list	*l;
+	struct scan		 s;
+	size_t			 cap = 0;
 	int			 ret;
 
 	(void)fail(reason, reasonlen, 0, "");
@@ -888,22 +1048,23 @@ keyparse_buf(const unsigned char *buf, size_t len,
 	}
 	if (len == 0)
 		return fail(reason, reasonlen, KE_MALFORMED, "empty file");
-	if ((ret = judge_buf(buf, len, &n, reason, reasonlen)) != 0)
+	if ((ret = judge_buf(buf, len, reason, reasonlen)) != 0)
 		return ret;
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->items = calloc(n, sizeof(*l->items))) == NULL) {
-		keyparse_list_free(l);
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return fail(reason, reasonlen, KE_NOMEM, "out of memory");
-	}
-	while (l->n < n && next_line(&buf, &len, &line, &llen)) {
-		lineno++;
-		off = skip_space(line, llen);
-		if (off == llen || line[off] == '#')
-			continue;
-		it = &l->items[l->n++];
-		it->lineno = lineno;
-		it->err = keyparse_line(line, llen, &it->key, it->reason,
-		    sizeof(it->reason));
+	s.p = buf;
+	s.left = len;
+	s.lineno = 0;
+	while (s.left > 0)
+		if (scan_one(&s, l, &cap) != 0) {
+			keyparse_list_free(l);
+			return fail(reason, reasonlen, KE_NOMEM,
+			    "out of memory");
+		}
+	if (l->n == 0) {
+		keyparse_list_free(l);
+		return fail(reason, reasonlen, KE_MALFORMED,
+		    "no public key in the file");
 	}
 	*out = l;
 	return 0;

@@ -89,10 +89,12 @@ int	 keyparse_line(const char *line, size_t len, struct pubkey **out,
 
 /*
  * Parse a whole submission (the bytes of a .pub file).  Strips a UTF-8 BOM,
- * tolerates CRLF and blank lines.  Returns 0 and a list with one result per
- * key-bearing line (the list may hold failed results), or a negative
- * keyadm_err with reason filled when the submission as a whole is unusable
- * (empty, binary, oversize, not an OpenSSH public key, a private key).
+ * tolerates CRLF, blank lines and text outside PEM/RFC 4716 blocks.  Every
+ * key (an OpenSSH line, an RFC 4716 block, an SPKI or PKCS#1 PEM block) is
+ * converted to the OpenSSH form and judged by keyparse_line.  Returns 0 and
+ * a list with one result per key (the list may hold failed results), or a
+ * negative keyadm_err with reason filled when the submission as a whole is
+ * unusable (empty, binary, oversize, no key in it, a private key).
  */
 int	 keyparse_buf(const unsigned char *buf, size_t len,
 	    struct keyparse_list **out, char *reason, size_t reasonlen);

@@ -501,3 +501,23 @@ Test(config, name_in_message_verbatim)
 	cr_assert_eq(r, KE_CONFIG);
 	cr_assert_str_eq(msg, "/etc/keyadm.conf:1: unknown setting");
 }
+
+Test(config, deny_list_path)
+{
+	cr_assert_str_eq(cfg.deny_list, "", "no deny list by default");
+	accepted("deny_list = /etc/keyadm/deny\n");
+	cr_assert_str_eq(cfg.deny_list, "/etc/keyadm/deny");
+	refused("deny_list = deny\n", NAME ":1: bad value for deny_list");
+}
+
+Test(config, rsa_exponent_rule)
+{
+	cr_assert_eq(cfg.policy.fips_exponent, 0);
+	accepted("rsa_exponent = fips\n");
+	cr_assert_eq(cfg.policy.fips_exponent, 1);
+	accepted("profile = fips\nrsa_exponent = default\n");
+	cr_assert_eq(cfg.policy.fips_exponent, 0, "a later line overrides");
+	accepted("profile = fips\n");
+	cr_assert_eq(cfg.policy.fips_exponent, 1, "the profile sets it");
+	refused("rsa_exponent = 3\n", NAME ":1: bad value for rsa_exponent");
+}

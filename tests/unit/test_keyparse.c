@@ -1056,20 +1056,37 @@ Test(keyparse, judges_each_key_of_a_file_on_its_own)
 	free(c);
 }
 
-Test(keyparse, refuses_foreign_formats)
+Test(keyparse, refuses_broken_blocks_per_key)
 {
-	static const char *const texts[] = {
-		"---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"x\"\nAAAA\n"
-		    "---- END SSH2 PUBLIC KEY ----\n",
-		"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n"
-		    "-----END PUBLIC KEY-----\n",
-		"\xef\xbb\xbf\r\n-----BEGIN RSA PUBLIC KEY-----\r\nMII=\r\n",
+	static const struct {
+		const char	*text;
+		enum keyformat	 format;
+		const char	*why;
+	} t[] = {
+		{ "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"x\"\nAAAA\n"
+		    "---- END SSH2 PUBLIC KEY ----\n", KF_RFC4716,
+		    "key data does not start with a key type" },
+		{ "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n"
+		    "-----END PUBLIC KEY-----\n", KF_SPKI,
+		    "not a valid SPKI public key" },
+		{ "\xef\xbb\xbf\r\n-----BEGIN RSA PUBLIC KEY-----\r\nMII=\r\n",
+		    KF_PKCS1, "key block has no END line" },
 	};
-	size_t	i;
+	struct keyparse_list	*l;
+	char			 reason[KEYPARSE_REASON_MAX];
+	size_t			 i;
 
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		expect_buf(texts[i], strlen(texts[i]), KE_MALFORMED,
-		    "not an OpenSSH public key");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		l = NULL;
+		cr_assert_eq(parse_buf(t[i].text, strlen(t[i].text), &l,
+		    reason), 0, "%s", reason);
+		cr_assert_eq(l->n, 1);
+		cr_assert_eq(l->items[0].format, t[i].format);
+		cr_assert_null(l->items[0].key);
+		cr_assert_neq(l->items[0].err, 0);
+		cr_assert_str_eq(l->items[0].reason, t[i].why);
+		keyparse_list_free(l);
+	}
 }
 
 /* The private key refusal copies nothing: no line of the body shows. */
@@ -1176,6 +1193,700 @@ ParameterizedTest(struct headparam *p, keyparse,
     refuses_every_private_key_header)
 {
 	expect_private(p->text, strlen(p->text));
+}
+
+/* ---- other formats: RFC 4716, SPKI, PKCS#1 (keyformat.c) --------------- */
+
+/* The fingerprint ssh-keygen -l (or the command given) prints. */
+static void
+cmd_fingerprint(const char *cmd, char *fp, size_t fplen)
+{
+	FILE	*f;
+	char	 line[1024], *a, *b;
+
+	cr_assert_not_null(f = popen(cmd, "r"));
+	cr_assert_not_null(fgets(line, sizeof(line), f), "%s", cmd);
+	cr_assert_eq(pclose(f), 0, "%s", cmd);
+	cr_assert_not_null(a = strchr(line, ' '), "%s", line);
+	a++;
+	b = a + strcspn(a, " \n");
+	*b = '\0';
+	cr_assert_lt(strlen(a), fplen);
+	snprintf(fp, fplen, "%s", a);
+}
+
+/* A file that must hold exactly one key; returns its list. */
+static struct keyparse_list *
+parse_one_file(const char *path)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX], *text;
+	size_t			 len;
+
+	text = slurp(path, &len);
+	cr_assert_eq(parse_buf(text, len, &l, reason), 0, "%s: %s", path,
+	    reason);
+	cr_assert_eq(l->n, 1, "%s: %zu results", path, l->n);
+	free(text);
+	return l;
+}
+
+/* One accepted key from a file, in format f, with fingerprint fp. */
+static void
+expect_file_key(const char *path, enum keyformat f, const char *fp)
+{
+	struct keyparse_list	*l = parse_one_file(path);
+	struct keyparse_result	*it = &l->items[0];
+
+	cr_assert_eq(it->err, 0, "%s: %s", path, it->reason);
+	cr_assert_eq(it->format, f, "%s", path);
+	cr_assert_eq(it->lineno, 1);
+	cr_assert_str_eq(it->key->fingerprint, fp, "%s", path);
+	keyparse_list_free(l);
+}
+
+Test(keyparse, format_names)
+{
+	cr_assert_str_eq(keyparse_format_name(KF_OPENSSH), "openssh");
+	cr_assert_str_eq(keyparse_format_name(KF_RFC4716), "rfc4716");
+	cr_assert_str_eq(keyparse_format_name(KF_SPKI), "spki");
+	cr_assert_str_eq(keyparse_format_name(KF_PKCS1), "pkcs1");
+}
+
+struct puttyparam {
+	char	args[32];	/* puttygen -t/-b */
+};
+
+ParameterizedTestParameters(keyparse, puttygen_rfc4716_matches_ssh_keygen)
+{
+	static struct puttyparam p[] = {
+		{ "-t ed25519" }, { "-t rsa -b 2048" }, { "-t rsa -b 4096" },
+		{ "-t ecdsa -b 256" }, { "-t ecdsa -b 384" },
+		{ "-t ecdsa -b 521" },
+	};
+
+	return cr_make_param_array(struct puttyparam, p,
+	    sizeof(p) / sizeof(p[0]));
+}
+
+/* PuTTYgen's RFC 4716 (64 columns, quoted comment) = its OpenSSH line. */
+ParameterizedTest(struct puttyparam *p, keyparse,
+    puttygen_rfc4716_matches_ssh_keygen)
+{
+	char			 dir[64], cmd[512], path[128], fp[128];
+	struct keyparse_list	*l;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "puttygen %s -C 'alice at work' "
+	    "-o %s/k.ppk --new-passphrase /dev/null && "
+	    "puttygen %s/k.ppk -O public -o %s/k.rfc && "
+	    "puttygen %s/k.ppk -O public-openssh -o %s/k.pub", p->args, dir,
+	    dir, dir, dir, dir);
+	run(cmd);
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -l -f %s/k.pub", dir);
+	cmd_fingerprint(cmd, fp, sizeof(fp));
+	snprintf(path, sizeof(path), "%s/k.rfc", dir);
+	expect_file_key(path, KF_RFC4716, fp);
+	l = parse_one_file(path);
+	cr_assert_str_eq(l->items[0].key->comment, "alice at work");
+	keyparse_list_free(l);
+	remove_tmpdir(dir);
+}
+
+struct exportparam {
+	char		keygen[32];	/* ssh-keygen -t/-b */
+	char		mode[16];	/* -e -m MODE, "" for RFC 4716 */
+	enum keyformat	format;
+};
+
+ParameterizedTestParameters(keyparse, ssh_keygen_exports_match)
+{
+	static struct exportparam p[] = {
+		{ "-t rsa -b 3072", "", KF_RFC4716 },
+		{ "-t ecdsa -b 256", "", KF_RFC4716 },
+		{ "-t ecdsa -b 521", "", KF_RFC4716 },
+		{ "-t ed25519", "", KF_RFC4716 },
+		{ "-t rsa -b 2048", "PKCS8", KF_SPKI },
+		{ "-t ecdsa -b 256", "PKCS8", KF_SPKI },
+		{ "-t ecdsa -b 384", "PKCS8", KF_SPKI },
+		{ "-t ecdsa -b 521", "PKCS8", KF_SPKI },
+		{ "-t rsa -b 2048", "PEM", KF_PKCS1 },
+		{ "-t rsa -b 4096", "PEM", KF_PKCS1 },
+	};
+
+	return cr_make_param_array(struct exportparam, p,
+	    sizeof(p) / sizeof(p[0]));
+}
+
+/* ssh-keygen -e (70-column RFC 4716, SPKI, PKCS#1) = the .pub line. */
+ParameterizedTest(struct exportparam *p, keyparse, ssh_keygen_exports_match)
+{
+	char	dir[64], cmd[512], path[128], fp[128];
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -q %s -N '' -C c -f %s/id && "
+	    "ssh-keygen -e %s%s -f %s/id.pub > %s/id.exp", p->keygen, dir,
+	    p->mode[0] != '\0' ? "-m " : "", p->mode, dir, dir);
+	run(cmd);
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -l -f %s/id.pub", dir);
+	cmd_fingerprint(cmd, fp, sizeof(fp));
+	snprintf(path, sizeof(path), "%s/id.exp", dir);
+	expect_file_key(path, p->format, fp);
+	remove_tmpdir(dir);
+}
+
+struct opensslparam {
+	char		genpkey[64];
+	char		pubout[32];	/* openssl pkey/rsa output option */
+	char		import[16];	/* ssh-keygen -i -m */
+	enum keyformat	format;
+};
+
+ParameterizedTestParameters(keyparse, openssl_keys_match_ssh_keygen)
+{
+	static struct opensslparam p[] = {
+		{ "-algorithm EC -pkeyopt ec_paramgen_curve:P-256",
+		    "pkey -pubout", "PKCS8", KF_SPKI },
+		{ "-algorithm EC -pkeyopt ec_paramgen_curve:P-384",
+		    "pkey -pubout", "PKCS8", KF_SPKI },
+		{ "-algorithm EC -pkeyopt ec_paramgen_curve:P-521",
+		    "pkey -pubout", "PKCS8", KF_SPKI },
+		{ "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+		    "pkey -pubout", "PKCS8", KF_SPKI },
+		{ "-algorithm RSA -pkeyopt rsa_keygen_bits:3072",
+		    "rsa -RSAPublicKey_out", "PEM", KF_PKCS1 },
+	};
+
+	return cr_make_param_array(struct opensslparam, p,
+	    sizeof(p) / sizeof(p[0]));
+}
+
+/* openssl's SPKI / PKCS#1 = what ssh-keygen -i makes of them. */
+ParameterizedTest(struct opensslparam *p, keyparse,
+    openssl_keys_match_ssh_keygen)
+{
+	char	dir[64], cmd[1024], path[128], fp[128];
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "openssl genpkey %s -out %s/k.pem "
+	    "2>/dev/null && openssl %s -in %s/k.pem -out %s/k.pub "
+	    "2>/dev/null && ssh-keygen -i -m %s -f %s/k.pub > %s/k.ssh",
+	    p->genpkey, dir, p->pubout, dir, dir, p->import, dir, dir);
+	run(cmd);
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -l -f %s/k.ssh", dir);
+	cmd_fingerprint(cmd, fp, sizeof(fp));
+	snprintf(path, sizeof(path), "%s/k.pub", dir);
+	expect_file_key(path, p->format, fp);
+	remove_tmpdir(dir);
+}
+
+/* Ed25519 SPKI, which ssh-keygen cannot import: the key is the DER tail. */
+Test(keyparse, openssl_ed25519_spki_keeps_the_32_key_bytes)
+{
+	char			 dir[64], cmd[512], path[128], *der;
+	struct keyparse_list	*l;
+	struct pubkey		*k;
+	size_t			 derlen;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm ed25519 "
+	    "-out %s/k.pem && openssl pkey -in %s/k.pem -pubout -out %s/k.pub "
+	    "&& openssl pkey -in %s/k.pem -pubout -outform DER -out %s/k.der",
+	    dir, dir, dir, dir, dir);
+	run(cmd);
+	snprintf(path, sizeof(path), "%s/k.der", dir);
+	der = slurp(path, &derlen);
+	cr_assert_eq(derlen, 44);
+	snprintf(path, sizeof(path), "%s/k.pub", dir);
+	l = parse_one_file(path);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_eq(l->items[0].format, KF_SPKI);
+	k = l->items[0].key;
+	cr_assert_eq(k->type, KT_ED25519);
+	cr_assert_eq(k->bloblen, 4 + 11 + 4 + 32);
+	cr_assert_eq(memcmp(k->blob + 19, der + derlen - 32, 32), 0);
+	cr_assert_null(k->comment);
+	keyparse_list_free(l);
+	free(der);
+	remove_tmpdir(dir);
+}
+
+static void
+badkeys_path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/badkeys/%s", vectors_dir(), name);
+}
+
+/* A badkeys file and its .openssh.pub give the same result. */
+static void
+check_badkeys_sibling(const char *name)
+{
+	char			 path[512], reason[KEYPARSE_REASON_MAX], *pub;
+	struct keyparse_list	*l;
+	struct pubkey		*k = NULL;
+	int			 r;
+
+	badkeys_path(path, sizeof(path), name);
+	l = parse_one_file(path);
+	cr_assert_neq(l->items[0].format, KF_OPENSSH, "%s", name);
+	strcat(path, ".openssh.pub");
+	pub = slurp(path, NULL);
+	r = parse(pub, &k, reason);
+	cr_assert_eq(l->items[0].err, r, "%s: %s / %s", name,
+	    l->items[0].reason, reason);
+	if (r == 0) {
+		cr_assert_str_eq(l->items[0].key->fingerprint, k->fingerprint,
+		    "%s", name);
+		cr_assert_eq(l->items[0].key->bloblen, k->bloblen);
+		cr_assert_eq(memcmp(l->items[0].key->blob, k->blob,
+		    k->bloblen), 0);
+	} else
+		cr_assert_str_eq(l->items[0].reason, reason, "%s", name);
+	pubkey_free(k);
+	free(pub);
+	keyparse_list_free(l);
+}
+
+Test(keyparse, badkeys_vectors_convert_to_their_openssh_blob)
+{
+	char		 dir[512], path[800], sib[840], *text;
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	badkeys_path(dir, sizeof(dir), "");
+	cr_assert_not_null(d = opendir(dir), "no vectors at %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (!has_suffix(de->d_name, ".key") ||
+		    strcmp(de->d_name, "ecdsa-explicit-pub.key") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", dir, de->d_name);
+		snprintf(sib, sizeof(sib), "%s.openssh.pub", path);
+		if (access(sib, F_OK) != 0)
+			continue;
+		text = slurp(path, NULL);
+		if (strstr(text, "PRIVATE KEY") != NULL)	/* rsa-large-e */
+			expect_private(text, strlen(text));
+		else {
+			check_badkeys_sibling(de->d_name);
+			n++;
+		}
+		free(text);
+	}
+	closedir(d);
+	cr_assert_geq(n, 20, "only %d vectors checked", n);
+}
+
+static void
+expect_badkey_refused(const char *name, int err, const char *why)
+{
+	char			 path[512];
+	struct keyparse_list	*l;
+
+	badkeys_path(path, sizeof(path), name);
+	l = parse_one_file(path);
+	cr_assert_eq(l->items[0].err, err, "%s: %s", name,
+	    l->items[0].reason);
+	cr_assert_null(l->items[0].key);
+	cr_assert_eq(l->items[0].format, KF_SPKI);
+	cr_assert_str_eq(l->items[0].reason, why);
+	keyparse_list_free(l);
+}
+
+Test(keyparse, refuses_ec_key_with_explicit_curve_parameters)
+{
+	expect_badkey_refused("ecdsa-explicit-pub.key", KE_POLICY,
+	    "EC key with explicit curve parameters; ask for a named-curve "
+	    "key");
+}
+
+Test(keyparse, refuses_other_spki_algorithms)
+{
+	expect_badkey_refused("x448-ok.key", KE_POLICY,
+	    "unsupported key algorithm X448; ask for an Ed25519, ECDSA or "
+	    "RSA key");
+	expect_badkey_refused("dh-ok.key", KE_POLICY,
+	    "unsupported key algorithm DH; ask for an Ed25519, ECDSA or RSA "
+	    "key");
+	expect_badkey_refused("mldsa44.key", KE_POLICY,
+	    "unsupported key algorithm; ask for an Ed25519, ECDSA or RSA key");
+	expect_badkey_refused("unsupported/sm2-pub.key", KE_POLICY,
+	    "unsupported EC curve; ask for a P-256, P-384 or P-521 key");
+}
+
+/* Every file in defect/ and unsupported/ is refused, wholly or per key. */
+static int
+refuse_dir(const char *sub)
+{
+	char			 dir[512], path[800], *text;
+	char			 reason[KEYPARSE_REASON_MAX];
+	struct keyparse_list	*l;
+	DIR			*d;
+	struct dirent		*de;
+	size_t			 len, i;
+	int			 n = 0;
+
+	badkeys_path(dir, sizeof(dir), sub);
+	cr_assert_not_null(d = opendir(dir), "no vectors at %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		text = slurp(path, &len);
+		l = NULL;
+		if (parse_buf(text, len, &l, reason) == 0) {
+			for (i = 0; i < l->n; i++)
+				cr_assert_neq(l->items[i].err, 0, "%s",
+				    path);
+			keyparse_list_free(l);
+		} else
+			cr_assert_null(l);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+Test(keyparse, refuses_badkeys_defect_and_unsupported_files)
+{
+	cr_assert_geq(refuse_dir("defect"), 5);
+	cr_assert_geq(refuse_dir("unsupported"), 7);
+}
+
+Test(keyparse, ignores_description_lines_around_blocks)
+{
+	char			 path[512];
+	struct keyparse_list	*l;
+
+	badkeys_path(path, sizeof(path), "rsa-pattern.key");
+	l = parse_one_file(path);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_eq(l->items[0].lineno, 5);	/* the BEGIN line */
+	cr_assert_eq(l->items[0].format, KF_PKCS1);
+	keyparse_list_free(l);
+}
+
+ParameterizedTestParameters(keyparse, refuses_puttygen_ppk_files)
+{
+	static struct puttyparam p[] = {
+		{ "2" }, { "3" },
+	};
+
+	return cr_make_param_array(struct puttyparam, p,
+	    sizeof(p) / sizeof(p[0]));
+}
+
+/* .ppk v2 and v3, passphrase or not: private, and nothing of it shown. */
+ParameterizedTest(struct puttyparam *p, keyparse, refuses_puttygen_ppk_files)
+{
+	char	 dir[64], cmd[512], path[128], *text;
+	size_t	 len;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "puttygen -t ed25519 --ppk-param "
+	    "version=%s -o %s/a.ppk --new-passphrase /dev/null && "
+	    "printf 'pw\\n' > %s/pw && puttygen -t rsa -b 2048 --ppk-param "
+	    "version=%s -o %s/b.ppk --new-passphrase %s/pw", p->args, dir,
+	    dir, p->args, dir, dir);
+	run(cmd);
+	snprintf(path, sizeof(path), "%s/a.ppk", dir);
+	text = slurp(path, &len);
+	cr_assert(strstr(text, "PuTTY-User-Key-File-") == text);
+	expect_private(text, len);
+	free(text);
+	snprintf(path, sizeof(path), "%s/b.ppk", dir);
+	text = slurp(path, &len);
+	expect_private(text, len);
+	free(text);
+	remove_tmpdir(dir);
+}
+
+/* ed25519_1 as an RFC 4716 block with the given headers. */
+static char *
+rfc4716_text(const char *headers)
+{
+	struct pubkey	*k = vector_key("ed25519_1.pub");
+	char		*buf;
+
+	buf = malloc(strlen(headers) + strlen(k->b64) + 128);
+	cr_assert_not_null(buf);
+	sprintf(buf, "---- BEGIN SSH2 PUBLIC KEY ----\r\n%s%.40s\r\n%s\r\n"
+	    "---- END SSH2 PUBLIC KEY ----\r\n", headers, k->b64,
+	    k->b64 + 40);
+	pubkey_free(k);
+	return buf;
+}
+
+/* The one result of an RFC 4716 text with these headers. */
+static struct keyparse_list *
+rfc4716_parse(const char *headers)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX];
+	char			*text = rfc4716_text(headers);
+
+	cr_assert_eq(parse_buf(text, strlen(text), &l, reason), 0, "%s",
+	    reason);
+	cr_assert_eq(l->n, 1);
+	cr_assert_eq(l->items[0].format, KF_RFC4716);
+	free(text);
+	return l;
+}
+
+static void
+expect_rfc4716_comment(const char *headers, const char *comment)
+{
+	struct keyparse_list	*l = rfc4716_parse(headers);
+	struct pubkey		*want = vector_key("ed25519_1.pub");
+
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_str_eq(l->items[0].key->fingerprint, want->fingerprint);
+	if (comment == NULL)
+		cr_assert_null(l->items[0].key->comment);
+	else
+		cr_assert_str_eq(l->items[0].key->comment, comment);
+	pubkey_free(want);
+	keyparse_list_free(l);
+}
+
+static void
+expect_rfc4716_refused(const char *headers, const char *why)
+{
+	struct keyparse_list	*l = rfc4716_parse(headers);
+
+	cr_assert_neq(l->items[0].err, 0);
+	cr_assert_null(l->items[0].key);
+	cr_assert_str_eq(l->items[0].reason, why);
+	keyparse_list_free(l);
+}
+
+Test(keyparse, rfc4716_headers)
+{
+	expect_rfc4716_comment("", NULL);
+	expect_rfc4716_comment("Comment: \"alice at work, laptop\"\r\n",
+	    "alice at work, laptop");
+	expect_rfc4716_comment("Comment: plain words\n", "plain words");
+	expect_rfc4716_comment("comment: \"case\"\n", "case");
+	/* continuation lines, in the comment and in another header */
+	expect_rfc4716_comment("Subject: alice\nComment: \"a comment th\\\n"
+	    "at goes on\\\n and on\"\nx-Made-By: some\\\n tool\n",
+	    "a comment that goes on and on");
+	expect_rfc4716_comment("x-private: \"ignored\"\nUnknownTag: also "
+	    "ignored\nComment: \"k\"\n", "k");
+	expect_rfc4716_comment("Comment: \"Jos\xc3\xa9\"\n", "Jos\xc3\xa9");
+}
+
+Test(keyparse, rfc4716_comment_passes_the_comment_checks)
+{
+	expect_rfc4716_refused("Comment: \"\x1b[2J\x1b[31mroot\"\n",
+	    "comment contains control characters");
+	expect_rfc4716_refused("Comment: \"a\tb\"\n",
+	    "comment contains control characters");
+	expect_rfc4716_refused("Comment: \"\xe2\x80\xae" "evil\"\n",
+	    "comment contains control characters");
+	expect_rfc4716_refused("Comment: \"\xff\"\n",
+	    "comment is not valid UTF-8");
+}
+
+Test(keyparse, rfc4716_refuses_bad_headers)
+{
+	char	*big = malloc(1200);
+
+	cr_assert_not_null(big);
+	strcpy(big, "Comment: \"");
+	memset(big + 10, 'c', 1100);
+	strcpy(big + 1110, "\"\n");
+	expect_rfc4716_refused(big, "header longer than 1024 bytes in a key "
+	    "block");
+	/* the same length spread over continuation lines */
+	strcpy(big, "x-long: ");
+	memset(big + 8, 'c', 600);
+	strcpy(big + 608, "\\\n");
+	memset(big + 610, 'd', 500);
+	strcpy(big + 1110, "\n");
+	expect_rfc4716_refused(big, "header longer than 1024 bytes in a key "
+	    "block");
+	free(big);
+	expect_rfc4716_refused("Comment: a\nComment: b\n",
+	    "more than one Comment header in a key block");
+	expect_rfc4716_refused("Bad Tag: x\n",
+	    "malformed header line in a key block");
+	expect_rfc4716_refused(": x\n", "malformed header line in a key block");
+}
+
+Test(keyparse, rfc4716_refuses_broken_blocks)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX], buf[1024];
+	char			*text = rfc4716_text("Comment: \"k\"\n");
+	struct {
+		const char	*what;
+		const char	*why;
+	} t[] = {
+		{ "junk", "unexpected line inside a key block" },
+		{ "nested", "BEGIN line inside a key block" },
+		{ "noend", "key block has no END line" },
+		{ "late", "header line after the key data in a key block" },
+		{ "otherend", "END line does not match the BEGIN line" },
+	};
+	size_t			 i;
+	char			*body = strstr(text, "AAAA");
+	char			*end = strstr(text, "---- END");
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (i == 0)
+			snprintf(buf, sizeof(buf), "%.*sthis is junk!\n%s",
+			    (int)(end - text), text, end);
+		else if (i == 1)
+			snprintf(buf, sizeof(buf), "%.*s%s", (int)(body - text),
+			    text, text);
+		else if (i == 2)
+			snprintf(buf, sizeof(buf), "%.*s", (int)(end - text),
+			    text);
+		else if (i == 3)
+			snprintf(buf, sizeof(buf), "%.*sComment: late\n%s",
+			    (int)(end - text), text, end);
+		else
+			snprintf(buf, sizeof(buf), "%.*s-----END PUBLIC "
+			    "KEY-----\n", (int)(end - text), text);
+		cr_assert_eq(parse_buf(buf, strlen(buf), &l, reason), 0);
+		cr_assert_eq(l->n, 1, "%s: %zu", t[i].what, l->n);
+		cr_assert_eq(l->items[0].err, KE_MALFORMED, "%s", t[i].what);
+		cr_assert_str_eq(l->items[0].reason, t[i].why, "%s",
+		    t[i].what);
+		cr_assert_eq(l->items[0].lineno, 1);
+		keyparse_list_free(l);
+		l = NULL;
+	}
+	free(text);
+}
+
+Test(keyparse, refuses_certificate_blocks)
+{
+	char			 path[512];
+	struct keyparse_list	*l;
+
+	badkeys_path(path, sizeof(path), "rsa-fermat.crt");
+	l = parse_one_file(path);
+	cr_assert_eq(l->items[0].err, KE_MALFORMED);
+	cr_assert_str_eq(l->items[0].reason, "X.509 certificate or request: "
+	    "send the SSH public key (the .pub file)");
+	keyparse_list_free(l);
+}
+
+/* One-line keys, blocks and mail text in one file: judged per key. */
+Test(keyparse, judges_mixed_file_per_key)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX], path[512];
+	char			*a = vector_text("ed25519_1.pub");
+	char			*rfc = rfc4716_text("Comment: \"mine\"\n");
+	char			*spki, *buf;
+	size_t			 i;
+
+	badkeys_path(path, sizeof(path), "ec-p256-rfc-example.key");
+	spki = slurp(path, NULL);
+	buf = malloc(strlen(a) + strlen(rfc) + strlen(spki) + 256);
+	cr_assert_not_null(buf);
+	sprintf(buf, "Hi admin, my keys:\n\n%s%s\nThanks,\n%s-- \nBob\n"
+	    "Sent from my phone\n", a, rfc, spki);
+	cr_assert_eq(parse_buf(buf, strlen(buf), &l, reason), 0, "%s",
+	    reason);
+	cr_assert_eq(l->n, 3);
+	for (i = 0; i < l->n; i++)
+		cr_assert_eq(l->items[i].err, 0, "%s", l->items[i].reason);
+	cr_assert_eq(l->items[0].format, KF_OPENSSH);
+	cr_assert_eq(l->items[0].lineno, 3);
+	cr_assert_eq(l->items[1].format, KF_RFC4716);
+	cr_assert_eq(l->items[1].lineno, 4);
+	cr_assert_str_eq(l->items[1].key->comment, "mine");
+	cr_assert_eq(l->items[2].format, KF_SPKI);
+	cr_assert_eq(l->items[2].lineno, 13);	/* after its description */
+	cr_assert_str_eq(l->items[0].key->fingerprint,
+	    l->items[1].key->fingerprint);
+	keyparse_list_free(l);
+	free(buf);
+	free(spki);
+	free(rfc);
+	free(a);
+}
+
+Test(keyparse, text_only_file_has_no_key)
+{
+	static const char	text[] = "Hello,\nplease add my key.\nThanks,\n"
+	    "Bob\n";
+
+	expect_buf(text, strlen(text), KE_MALFORMED,
+	    "no public key in the file");
+}
+
+/* A one-line key a mail client wrapped: refused with the hint. */
+Test(keyparse, wrapped_key_gets_the_hint)
+{
+	struct keyparse_list	*l = NULL;
+	struct pubkey		*k = vector_key("rsa_2.pub");
+	char			 reason[KEYPARSE_REASON_MAX], buf[2048];
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			snprintf(buf, sizeof(buf), "ssh-rsa %.60s\r\n%.70s\r\n"
+			    "%s me@host\r\nRegards\r\n%s\n", k->b64,
+			    k->b64 + 60, k->b64 + 130, "ssh-ed25519 AAAA x");
+		else
+			snprintf(buf, sizeof(buf), "ssh-rsa\n%.70s\n%s\n"
+			    "Regards\n%s\n", k->b64, k->b64 + 70,
+			    "ssh-ed25519 AAAA x");
+		cr_assert_eq(parse_buf(buf, strlen(buf), &l, reason), 0);
+		cr_assert_eq(l->n, 2, "%zu", l->n);
+		cr_assert_eq(l->items[0].err, KE_MALFORMED);
+		cr_assert_str_eq(l->items[0].reason, "the key is broken "
+		    "across lines; ask for the .pub file as an attachment");
+		cr_assert_eq(l->items[0].lineno, 1);
+		cr_assert_eq(l->items[1].lineno, 5);
+		cr_assert_str_eq(l->items[1].reason, "key data is truncated");
+		keyparse_list_free(l);
+		l = NULL;
+	}
+	pubkey_free(k);
+}
+
+/* A complete key followed by a short word is no wrap. */
+Test(keyparse, key_then_signature_is_no_wrap)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX], buf[1024];
+	char			*a = vector_text("ed25519_1.pub");
+
+	a[strcspn(a, "\n")] = '\0';
+	*strrchr(a, ' ') = '\0';		/* no comment */
+	*strrchr(a, ' ') = '\0';
+	snprintf(buf, sizeof(buf), "%s\nRegards\n", a);
+	cr_assert_eq(parse_buf(buf, strlen(buf), &l, reason), 0, "%s",
+	    reason);
+	cr_assert_eq(l->n, 1);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	keyparse_list_free(l);
+	free(a);
+}
+
+Test(keyparse, committed_rfc4716_samples_parse)
+{
+	char			 path[512];
+	const char		*d = getenv("KEYADM_TESTDATA");
+	struct keyparse_list	*l;
+	struct pubkey		*want = vector_key("ed25519_1.pub");
+
+	snprintf(path, sizeof(path), "%s/keys/rfc4716-continuation.pub",
+	    d != NULL ? d : "tests/data");
+	l = parse_one_file(path);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_str_eq(l->items[0].key->fingerprint, want->fingerprint);
+	cr_assert_str_eq(l->items[0].key->comment,
+	    "ED25519 test key #1, sent by PuTTYgen with a long comment");
+	keyparse_list_free(l);
+	pubkey_free(want);
 }
 
 /* ---- b64 -------------------------------------------------------------- */
