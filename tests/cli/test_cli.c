@@ -1341,3 +1341,172 @@ Test(cli, config_option_refuses_a_group_writable_file)
 	    r.err);
 	run_free(&r);
 }
+
+/*
+ * Issue 3: formats, weak keys, the deny list, --skip-rejected.
+ */
+
+static const char *
+vector(char *buf, const char *rel)
+{
+	const char	*v = getenv("KEYADM_VECTORS");
+
+	xsnprintf(buf, PATH_MAX, "%s/%s", v != NULL ? v :
+	    "/work/shared/vectors", rel);
+	return buf;
+}
+
+/* PuTTYgen's RFC 4716 export installs as the canonical OpenSSH line. */
+Test(cli, add_puttygen_rfc4716_installs_the_canonical_line)
+{
+	struct run_result	 r;
+	char			 ppk[PATH_MAX], rfc[PATH_MAX], one[PATH_MAX],
+				 ak[PATH_MAX];
+	char			*want, *got;
+	size_t			 wantlen, gotlen;
+
+	tp(ppk, "inbox/p.ppk");
+	tp(rfc, "inbox/p.pub");
+	tp(one, "inbox/p.openssh");
+	{
+		const char *const a1[] = { "puttygen", "-t", "ed25519", "-C",
+		    "alice putty key", "-o", ppk, "--new-passphrase",
+		    "/dev/null", NULL };
+		const char *const a2[] = { "puttygen", ppk, "-O", "public",
+		    "-o", rfc, NULL };
+		const char *const a3[] = { "puttygen", ppk, "-O",
+		    "public-openssh", "-o", one, NULL };
+		cr_assert_eq(run_prog(&r, NULL, 0, a1, 0), 0, "%s", r.err);
+		run_free(&r);
+		cr_assert_eq(run_prog(&r, NULL, 0, a2, 0), 0, "%s", r.err);
+		run_free(&r);
+		cr_assert_eq(run_prog(&r, NULL, 0, a3, 0), 0, "%s", r.err);
+		run_free(&r);
+	}
+	cr_assert_eq(ka(&r, NULL, "--json", "check", rfc, NULL), 0, "%s",
+	    r.err);
+	cr_assert(mem_contains(r.out, r.outlen, "\"format\":\"rfc4716\""),
+	    "%s", r.out);
+	run_free(&r);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", rfc, NULL), 0, "%s", r.err);
+	run_free(&r);
+	want = slurp(one, &wantlen);
+	got = slurp(tp(ak, "home/alice/.ssh/authorized_keys"), &gotlen);
+	cr_assert(gotlen == wantlen && memcmp(got, want, gotlen) == 0,
+	    "installed:\n%s\nputtygen's OpenSSH form:\n%s", got, want);
+	free(want);
+	free(got);
+}
+
+Test(cli, add_refuses_a_puttygen_private_key)
+{
+	struct run_result	r;
+	char			ppk[PATH_MAX], p[PATH_MAX];
+	const char *const	a[] = { "puttygen", "-t", "ed25519", "-o", ppk,
+				    "--new-passphrase", "/dev/null", NULL };
+
+	tp(ppk, "inbox/q.ppk");
+	cr_assert_eq(run_prog(&r, NULL, 0, a, 0), 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", ppk, NULL), 65);
+	cr_assert(mem_contains(r.err, r.errlen, "this is a private key"),
+	    "%s", r.err);
+	run_free(&r);
+	assert_absent(tp(p, "home/alice/.ssh/authorized_keys"));
+}
+
+Test(cli, check_refuses_the_roca_vector_with_its_reason)
+{
+	struct run_result	r;
+	char			v[PATH_MAX];
+
+	cr_assert_eq(ka(&r, NULL, "--json", "check",
+	    vector(v, "badkeys/rsa-roca.key"), NULL), 1, "%s", r.err);
+	cr_assert(mem_contains(r.out, r.outlen, "\"code\":\"rsa_roca\""),
+	    "%s", r.out);
+	cr_assert(mem_contains(r.out, r.outlen, "\"format\":\"pkcs1\""),
+	    "%s", r.out);
+	run_free(&r);
+}
+
+Test(cli, add_skip_rejected_installs_the_good_keys_and_exits_1)
+{
+	struct run_result	 r;
+	char			 good[PATH_MAX], weak[PATH_MAX], both[PATH_MAX],
+				 ak[PATH_MAX];
+	char			*g, *w, *b, *got;
+	size_t			 gl, wl, gotlen;
+
+	key("ed25519", 0, "good@x", "good", good);
+	key("rsa", 1024, "weak@x", "weak", weak);
+	g = slurp(good, &gl);
+	w = slurp(weak, &wl);
+	b = malloc(gl + wl + 1);
+	cr_assert_not_null(b);
+	memcpy(b, w, wl);
+	memcpy(b + wl, g, gl);
+	spew(tp(both, "inbox/both.pub"), b, gl + wl, 0644);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", both, NULL), 1);
+	run_free(&r);
+	assert_absent(tp(ak, "home/alice/.ssh/authorized_keys"));
+	cr_assert_eq(ka(&r, NULL, "--json", "add", "alice", both,
+	    "--skip-rejected", NULL), 1, "%s", r.err);
+	cr_assert(mem_contains(r.out, r.outlen, "\"skipped_rejected\":true"),
+	    "%s", r.out);
+	cr_assert(mem_contains(r.out, r.outlen, "\"changed\":true"), "%s",
+	    r.out);
+	run_free(&r);
+	got = slurp(ak, &gotlen);
+	cr_assert(gotlen == gl && memcmp(got, g, gl) == 0,
+	    "only the good key is installed:\n%s", got);
+	free(g);
+	free(w);
+	free(b);
+	free(got);
+}
+
+Test(cli, deny_list_refuses_a_listed_key)
+{
+	struct run_result	r;
+	char			pub[PATH_MAX], fp[128], conf[PATH_MAX],
+				deny[PATH_MAX], text[256], p[PATH_MAX];
+
+	key("ed25519", 0, "leaked@x", "leaked", pub);
+	ssh_keygen_fingerprint(pub, fp, sizeof(fp));
+	xsnprintf(text, sizeof(text), "# leaked on a paste site\n%s\n", fp);
+	spew(tp(deny, "etc/keyadm.deny"), text, strlen(text), 0644);
+	spew(tp(conf, "etc/keyadm.conf"), "deny_list = /etc/keyadm.deny\n",
+	    29, 0644);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, NULL), 1);
+	cr_assert(mem_contains(r.err, r.errlen, "known compromised key"),
+	    "%s", r.err);
+	run_free(&r);
+	assert_absent(tp(p, "home/alice/.ssh/authorized_keys"));
+	/* a deny list that cannot be read stops everything: fail closed */
+	cr_assert_eq(unlink(deny), 0);
+	cr_assert_eq(ka(&r, NULL, "check", pub, NULL), 78);
+	assert_stderr_line(&r, "%s: no such file (set by deny_list)", deny);
+	run_free(&r);
+}
+
+Test(cli, check_gives_a_hint_for_a_key_broken_across_lines)
+{
+	struct run_result	 r;
+	char			 pub[PATH_MAX], bad[PATH_MAX];
+	char			*t, *sp;
+	size_t			 len;
+
+	key("rsa", 3072, "", "wrapped", pub);
+	t = slurp(pub, &len);
+	/* a mail client wraps the base64 after 60 characters */
+	sp = strchr(t, ' ');
+	cr_assert_not_null(sp);
+	memmove(sp + 61 + 1, sp + 61, len - (size_t)(sp + 61 - t) + 1);
+	sp[61] = '\n';
+	spew(tp(bad, "inbox/wrapped-mail.pub"), t, len + 1, 0644);
+	cr_assert_eq(ka(&r, NULL, "check", bad, NULL), 65);
+	cr_assert(mem_contains(r.err, r.errlen, "broken across lines"), "%s",
+	    r.err);
+	run_free(&r);
+	free(t);
+}
