@@ -55,6 +55,13 @@ ssh-keygen -q -t ed25519 -N '' -C 'alice@laptop' -f "$tree/inbox/alice"
 ssh-keygen -q -t rsa -b 1024 -N '' -C 'bob@old-box' -f "$tree/inbox/bob_weak" 2>/dev/null ||
     openssl genrsa 1024 2>/dev/null | ssh-keygen -y -f /dev/stdin >"$tree/inbox/bob_weak.pub"
 ssh-keygen -q -t ecdsa -b 384 -N '' -C 'bob@desk' -f "$tree/inbox/bob"
+# bob's laptop runs Windows: PuTTYgen writes an RFC 4716 public key
+puttygen -q -t ed25519 -C 'bob@windows' -o "$tree/inbox/bob-putty.ppk" \
+    --new-passphrase /dev/null
+puttygen "$tree/inbox/bob-putty.ppk" -O public -o "$tree/inbox/bob-putty.pub"
+# alice also has a key made with openssl: SPKI PEM
+openssl genpkey -algorithm ed25519 2>/dev/null |
+    openssl pkey -pubout >"$tree/inbox/alice-openssl.pem"
 ls -l "$tree/inbox"
 
 echo
@@ -66,6 +73,9 @@ run check "$tree/inbox/bob_weak.pub"
 run add bob "$tree/inbox/bob_weak.pub"
 run add bob "$tree/inbox/bob" --reason "sent the private key by mistake"
 run add bob "$tree/inbox/bob.pub" --reason "ticket 4712"
+run check "$tree/inbox/bob-putty.pub" "$tree/inbox/alice-openssl.pem"
+run add bob "$tree/inbox/bob-putty.pub" --reason "ticket 4713: Windows laptop"
+run add bob "$tree/inbox/bob-putty.ppk" --reason "the .ppk is the private key"
 run add carol "$tree/inbox/alice.pub"
 run list
 run --json list alice
