@@ -126,7 +126,8 @@ denylist_parse(const char *name, const char *buf, size_t len,
 		denylist_free(dl);
 		return r;
 	}
-	qsort(dl->fps, dl->n, sizeof(*dl->fps), fp_cmp);
+	if (dl->n > 0)	/* qsort must not see the NULL of an empty list */
+		qsort(dl->fps, dl->n, sizeof(*dl->fps), fp_cmp);
 	*out = dl;
 	return 0;
 }
