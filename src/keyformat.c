@@ -88,6 +88,7 @@
 			"ECDSA or RSA key"
 #define R_ED25519	"Ed25519 key is not 32 bytes"
 #define R_NEGATIVE	"an integer in the key is negative"
+#define R_NOT_DER	"not DER: the key's encoding is not canonical"
 #define R_CERT		"X.509 certificate or request: send the SSH public " \
 			"key (the .pub file)"
 #define R_OTHER		"unsupported key block: send the SSH public key " \
@@ -550,15 +551,32 @@ put_mpint(struct wbuf *w, const BIGNUM *bn)
 	return put_str(w, buf, (size_t)nb + pad);
 }
 
+/*
+ * Is der exactly what OpenSSL writes back (relen bytes at re, which this
+ * frees)?  OpenSSL's decoders also take BER (indefinite or long-form
+ * lengths) and read a negative INTEGER's bytes as a magnitude; only DER
+ * that re-encodes byte for byte is accepted.
+ */
+static int
+der_same(const unsigned char *der, size_t len, int relen, unsigned char *re)
+{
+	int	same;
+
+	same = relen > 0 && (size_t)relen == len && memcmp(der, re, len) == 0;
+	OPENSSL_free(re);
+	return same;
+}
+
 /* PKCS#1 RSAPublicKey DER to "ssh-rsa" e n. */
 static int
 rsa_blob(const unsigned char *der, size_t len, struct wbuf *w, char *reason,
     size_t reasonlen)
 {
 	const unsigned char	*p = der;
+	unsigned char		*re = NULL;
 	EVP_PKEY		*pk = NULL;
 	BIGNUM			*e = NULL, *n = NULL;
-	int			 ret;
+	int			 relen, ret;
 
 	if (len > LONG_MAX ||
 	    (pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len)) == NULL ||
@@ -566,6 +584,11 @@ rsa_blob(const unsigned char *der, size_t len, struct wbuf *w, char *reason,
 	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1 ||
 	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1) {
 		ret = ossl_fail(reason, reasonlen, KE_MALFORMED, R_PKCS1);
+		goto out;
+	}
+	relen = i2d_PublicKey(pk, &re);		/* sets re */
+	if (!der_same(der, len, relen, re)) {
+		ret = fail(reason, reasonlen, KE_MALFORMED, R_NOT_DER);
 		goto out;
 	}
 	if (BN_is_negative(e) || BN_is_negative(n)) {
@@ -648,10 +671,11 @@ spki_blob(const unsigned char *der, size_t len, struct wbuf *w, char *reason,
     size_t reasonlen)
 {
 	const unsigned char	*p = der, *pk;
+	unsigned char		*re = NULL;
 	X509_PUBKEY		*xp = NULL;
 	ASN1_OBJECT		*obj;
 	X509_ALGOR		*alg;
-	int			 pklen, ret;
+	int			 pklen, relen, ret;
 
 	if (len > LONG_MAX ||
 	    (xp = d2i_X509_PUBKEY(NULL, &p, (long)len)) == NULL ||
@@ -659,6 +683,11 @@ spki_blob(const unsigned char *der, size_t len, struct wbuf *w, char *reason,
 	    X509_PUBKEY_get0_param(&obj, &pk, &pklen, &alg, xp) != 1 ||
 	    pklen < 0) {
 		ret = ossl_fail(reason, reasonlen, KE_MALFORMED, R_SPKI);
+		goto out;
+	}
+	relen = i2d_X509_PUBKEY(xp, &re);	/* sets re */
+	if (!der_same(der, len, relen, re)) {
+		ret = fail(reason, reasonlen, KE_MALFORMED, R_NOT_DER);
 		goto out;
 	}
 	switch (OBJ_obj2nid(obj)) {

@@ -1889,6 +1889,28 @@ Test(keyparse, committed_rfc4716_samples_parse)
 	pubkey_free(want);
 }
 
+/* BER that OpenSSL would take: only DER that re-encodes exactly passes. */
+Test(keyparse, refuses_pem_that_is_not_der)
+{
+	static const char *const files[] = { "pkcs1-ber-indefinite.pem",
+	    "pkcs1-ber-long-length.pem", "pkcs1-negative-modulus.pem" };
+	const char		*d = getenv("KEYADM_TESTDATA");
+	struct keyparse_list	*l;
+	char			 path[512];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/keys/%s",
+		    d != NULL ? d : "tests/data", files[i]);
+		l = parse_one_file(path);
+		cr_assert_eq(l->n, 1, "%s", files[i]);
+		cr_assert_eq(l->items[0].err, KE_MALFORMED, "%s", files[i]);
+		cr_assert_str_eq(l->items[0].reason,
+		    "not DER: the key's encoding is not canonical");
+		keyparse_list_free(l);
+	}
+}
+
 /* ---- b64 -------------------------------------------------------------- */
 
 Test(keyparse, b64_round_trips_every_length)
