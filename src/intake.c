@@ -35,6 +35,18 @@ seen(const struct intake *in, const struct pubkey *k)
 	return 0;
 }
 
+/* The text of the first reason that rejects (not a mere warning). */
+static const char *
+first_reject(const struct policy_result *pr)
+{
+	size_t	i;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->reasons[i].severity == VERDICT_REJECT)
+			return pr->reasons[i].text;
+	return "refused by policy";
+}
+
 static int
 take_key(struct ctx *c, struct intake *in, const char *src,
     struct keyparse_result *res)
@@ -43,17 +55,18 @@ take_key(struct ctx *c, struct intake *in, const char *src,
 	struct policy_result	 pr;
 	char			 esc[1024];
 
+	/* a key submitted twice is judged (and costs) once */
+	if (seen(in, res->key))
+		return 0;
 	policy_check(&c->cfg.policy, res->key, &pr);
 	report_key(&c->out, src, res->lineno, keyparse_format_name(res->format),
 	    res->key, &pr);
 	if (pr.verdict == VERDICT_REJECT) {
 		msg_err(NULL, "%s:%zu: %s", report_esc(src, esc, sizeof(esc)),
-		    res->lineno, pr.reasons[0].text);
+		    res->lineno, first_reject(&pr));
 		in->rejected++;
 		return 0;
 	}
-	if (seen(in, res->key))
-		return 0;
 	nk = reallocarray(in->keys, in->n + 1, sizeof(*in->keys));
 	if (nk == NULL)
 		return KE_NOMEM;

@@ -35,6 +35,7 @@
 #define RSA_BITS_MAX		16384
 #define RSA_EXP_FIPS_MAXLEN	32	/* e < 2^256: at most 32 bytes */
 #define SK_APP_PREFIX		"ssh:"
+#define RSA_WIENER_MAX_BITS	8192	/* large e checked up to this size */
 
 /* A big-endian magnitude without leading zero bytes. */
 struct mag {
@@ -326,6 +327,20 @@ check_rsa_weak(const struct policy *p, const struct pubkey *k,
 	size_t		i;
 
 	detail[0] = '\0';
+	/*
+	 * Wiener's test costs O(bits^2) per term over ~bits/3 terms when e is
+	 * large; past 8192 bits that is a tenth of a second per key, which a
+	 * submission of many such keys turns into a denial of service.  No
+	 * key generator makes such keys: refuse them unchecked (fail closed).
+	 */
+	if (k->bits > RSA_WIENER_MAX_BITS &&
+	    mag_make(k->rsa_e, k->rsa_elen).len > RSA_EXP_FIPS_MAXLEN) {
+		add_reason(r, PR_WEAK_CHECK_FAILED, VERDICT_REJECT,
+		    "RSA key over %u bits with a public exponent over 2^256: "
+		    "too costly to check for a small private exponent",
+		    RSA_WIENER_MAX_BITS);
+		return;
+	}
 	if (weakkeys_rsa(p->weak, k->rsa_n, k->rsa_nlen, k->rsa_e, k->rsa_elen,
 	    &kind, detail, sizeof(detail)) != 0) {
 		add_reason(r, PR_WEAK_CHECK_FAILED, VERDICT_REJECT,

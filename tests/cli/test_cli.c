@@ -1510,3 +1510,16 @@ Test(cli, check_gives_a_hint_for_a_key_broken_across_lines)
 	run_free(&r);
 	free(t);
 }
+
+/* The line on stderr gives the reason for the refusal, not a warning. */
+Test(cli, a_refusal_names_its_rejecting_reason)
+{
+	struct run_result	r;
+	char			f[PATH_MAX];
+
+	cr_assert_eq(ka(&r, NULL, "check",
+	    datafile(f, "rsa2048-divisible-by-3.pub"), NULL), 1);
+	assert_stderr_line(&r, "%s:1: the modulus is divisible by 3: it is "
+	    "trivially factored", f);
+	run_free(&r);
+}

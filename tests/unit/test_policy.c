@@ -3,12 +3,14 @@
  * security-key checks, on keys built by hand (no parsing involved).
  * The invariants P1-P7 are listed at the top of src/policy.c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
 #include "policy.h"
+#include "weakkeys.h"
 
 /* 65537 and a modulus that is odd and larger than any exponent below. */
 static const unsigned char E65537[] = { 0x01, 0x00, 0x01 };
@@ -585,4 +587,39 @@ Test(policy, verdict_names_stable)
 	cr_assert_str_eq(policy_verdict_name(VERDICT_WARN), "warn");
 	cr_assert_str_eq(policy_verdict_name(VERDICT_REJECT), "reject");
 	cr_assert_str_eq(policy_verdict_name((enum verdict)7), "unknown");
+}
+
+/*
+ * Wiener's test on a huge key with a huge exponent costs a tenth of a
+ * second: such keys are refused unchecked rather than checked slowly.
+ */
+Test(policy, huge_key_with_huge_exponent_is_refused_unchecked)
+{
+	static unsigned char	n[2048], e[40];
+	struct weakkeys		*wk = NULL;
+	struct policy		 p;
+	struct policy_result	 r;
+	struct pubkey		 k;
+
+	memset(n, 0xa5, sizeof(n));
+	n[sizeof(n) - 1] |= 1;
+	memset(e, 0x5a, sizeof(e));
+	e[sizeof(e) - 1] |= 1;
+	memset(&k, 0, sizeof(k));
+	k.type = KT_RSA;
+	(void)snprintf(k.typename, sizeof(k.typename), "ssh-rsa");
+	k.bits = 16384;
+	k.rsa_n = n;
+	k.rsa_nlen = sizeof(n);
+	k.rsa_e = e;
+	k.rsa_elen = sizeof(e);
+	cr_assert_eq(weakkeys_new(&wk), 0);
+	policy_defaults(&p, PROFILE_DEFAULT);
+	p.weak = wk;
+	policy_check(&p, &k, &r);
+	cr_assert_eq(r.verdict, VERDICT_REJECT);
+	cr_assert_eq(r.reasons[r.n - 1].code, PR_WEAK_CHECK_FAILED);
+	cr_assert_str_eq(policy_reason_name(PR_WEAK_CHECK_FAILED),
+	    "weak_key_check_failed");
+	weakkeys_free(wk);
 }
