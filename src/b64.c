@@ -178,3 +178,17 @@ b64_encode(const unsigned char *in, size_t len, char *out, int pad)
 	out[o] = '\0';
 	return o;
 }
+
+int
+b64_is_text(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '+' || s[i] == '/' || s[i] == '='))
+			return 0;
+	return len > 0;
+}

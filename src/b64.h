@@ -16,6 +16,8 @@
  */
 long	b64_decode(const char *in, size_t len, unsigned char *out,
 	    size_t outcap);
+/* 1 when s (len > 0 bytes) holds only base64 alphabet characters and '='. */
+int	b64_is_text(const char *s, size_t len);
 /* Encode; out must hold B64_ENCODED_SIZE(len).  Returns chars written. */
 size_t	b64_encode(const unsigned char *in, size_t len, char *out,
 	    int pad);

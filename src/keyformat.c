@@ -262,20 +262,6 @@ skip_block(struct cursor *c, int err, char *reason, size_t reasonlen,
 }
 
 static int
-is_b64_line(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '+' || s[i] == '/' || s[i] == '='))
-			return 0;
-	return len > 0;
-}
-
-static int
 body_add(struct body *b, const char *s, size_t len)
 {
 	if (len > sizeof(b->b64) - b->len)
@@ -472,7 +458,7 @@ rfc_read(struct cursor *c, struct rfcblock *rb, char *reason,
 			if ((ret = rfc_header(c, s, len, rb, reason,
 			    reasonlen)) != 0)
 				return ret;
-		} else if (!is_b64_line(s, len))
+		} else if (!b64_is_text(s, len))
 			return skip_block(c, KE_MALFORMED, reason, reasonlen,
 			    R_JUNK);
 		else if (body_add(&rb->body, s, len) != 0)
@@ -730,7 +716,7 @@ pem_read(struct cursor *c, const char *end, struct body *b, char *reason,
 			    R_NESTED);
 		if (len == 0)
 			continue;
-		if (!is_b64_line(s, len))
+		if (!b64_is_text(s, len))
 			return skip_block(c, KE_MALFORMED, reason, reasonlen,
 			    R_JUNK);
 		if (body_add(b, s, len) != 0)

@@ -821,20 +821,6 @@ starts_with(const char *s, size_t len, const char *prefix)
 	return len >= pl && memcmp(s, prefix, pl) == 0;
 }
 
-static int
-is_b64_token(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '+' || s[i] == '/' || s[i] == '='))
-			return 0;
-	return len > 0;
-}
-
 /*
  * Whether a line outside a block carries a key (see the invariants);
  * s starts at its first non-blank byte.
@@ -890,7 +876,7 @@ is_wrapped(const struct scan *s, const char *line, size_t len)
 	used += next_token(line + used, len - used, &b, &bl);
 	(void)next_token(line + used, len - used, &c, &cl);
 	if (lookup_type(t, tl) == NULL || cl > 0 ||
-	    (bl > 0 && !is_b64_token(b, bl)))
+	    (bl > 0 && !b64_is_text(b, bl)))
 		return 0;
 	if (!next_line(&peek.p, &peek.left, &nline, &nlen))
 		return 0;
@@ -898,7 +884,7 @@ is_wrapped(const struct scan *s, const char *line, size_t len)
 	    is_blank(nline[nlen - 1])))
 		nlen--;
 	off = next_token(nline, nlen, &t, &tl);
-	return tl >= WRAP_MIN && is_b64_token(t, tl) && off == nlen;
+	return tl >= WRAP_MIN && b64_is_text(t, tl) && off == nlen;
 }
 
 /* Move past the bare base64 lines of a broken key, its last one too. */
@@ -918,7 +904,7 @@ skip_wrapped(struct scan *s)
 			len--;
 		used = next_token(line, len, &t, &tl);
 		(void)next_token(line + used, len - used, &c, &cl);
-		if (!is_b64_token(t, tl))
+		if (!b64_is_text(t, tl))
 			return;
 		*s = peek;
 		s->lineno++;
