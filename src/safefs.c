@@ -25,9 +25,14 @@
  *	uses O_NONBLOCK|O_NOCTTY in case one is swapped in meanwhile.
  * MUST read only a regular file with one link, owned by root or the account,
  *	not group or other writable, at most cap bytes and exactly st_size.
- * MUST change a file only by renaming a new temporary (random name, same
- *	directory, O_CREAT|O_EXCL|O_NOFOLLOW) over it: never write through the
- *	old name, a symbolic link or a hard link.
+ * MUST change a file only by renaming a new temporary (".NAME.keyadm-new"
+ *	in the same directory, O_CREAT|O_EXCL|O_NOFOLLOW) over it: never write
+ *	through the old name, a symbolic link or a hard link.  Callers hold
+ *	the directory's lock, so a temporary that is already there is the
+ *	leftover of a killed run: it is unlinked (unlinkat removes a link,
+ *	never what it points to) and the create is tried again.
+ * MUST read the temporary back and compare it with what was meant before
+ *	it is renamed into place.
  * MUST refuse to replace a file that changed since it was read (KE_BUSY).
  * MUST unlink the temporary on every failure before the rename.
  * MUST fsync the file before the rename and the directory after it.
@@ -35,7 +40,6 @@
  * MUST keep errno of the failing call intact through cleanup.
  */
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -54,8 +58,8 @@
 #include "safefs.h"
 
 #define DISP_MAX	(PATH_MAX + 256)	/* longest display path built */
-#define TMP_RANDBYTES	4	/* random bytes in a temporary's name */
-#define TMP_TRIES	16	/* names tried before giving up */
+#define TMP_SUFFIX	".keyadm-new"	/* after "." NAME: the temporary */
+#define TMP_TRIES	4	/* creates tried before giving up */
 #define LOCK_POLL_MS	10	/* sleep between two flock attempts */
 #define DIR_OPEN	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_OPEN	(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
@@ -639,21 +643,13 @@ safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
 	return 0;
 }
 
-/* "." name ".keyadm-" and random hex; -1 if it does not fit. */
+/* "." name ".keyadm-new"; -1 if it does not fit. */
 static int
 temp_name(const char *name, char *tmp, size_t tmplen)
 {
-	unsigned char	rnd[TMP_RANDBYTES];
-	ssize_t		n;
-	int		w;
+	int	w;
 
-	do {
-		n = getrandom(rnd, sizeof(rnd), 0);
-	} while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(rnd))
-		return -1;
-	w = snprintf(tmp, tmplen, ".%s.keyadm-%02x%02x%02x%02x", name,
-	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	w = snprintf(tmp, tmplen, ".%s" TMP_SUFFIX, name);
 	if (w < 0 || (size_t)w >= tmplen || (size_t)w > NAME_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -661,31 +657,38 @@ temp_name(const char *name, char *tmp, size_t tmplen)
 	return 0;
 }
 
-/* Create a new temporary next to name; *fdp open for writing. */
+/*
+ * Create the temporary next to name; *fdp open for reading and writing.
+ * One left by a killed run is removed first (we hold the lock).
+ */
 static int
 make_temp(int dirfd, const char *disp, const char *name, char *tmp,
     size_t tmplen, int *fdp, char *msg, size_t msglen)
 {
-	int	i, fd = -1;
+	int	i, fd;
 
 	*fdp = -1;
-	for (i = 0; i < TMP_TRIES && fd == -1; i++) {
-		if (temp_name(name, tmp, tmplen) == -1)
-			return fail(msg, msglen, KE_CANTCREATE, disp,
-			    "cannot name a temporary file: %s",
-			    strerror(errno));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	if (temp_name(name, tmp, tmplen) == -1)
+		return fail(msg, msglen, KE_CANTCREATE, disp,
+		    "cannot name a temporary file: %s", strerror(errno));
+	for (i = 0; i < TMP_TRIES; i++) {
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
-		if (fd == -1 && errno != EEXIST)
+		if (fd != -1) {
+			*fdp = fd;
+			return 0;
+		}
+		if (errno != EEXIST)
 			return fail(msg, msglen, errcode(errno, KE_CANTCREATE),
 			    disp, "cannot create a temporary file: %s",
 			    strerror(errno));
+		if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
+			return fail(msg, msglen, errcode(errno, KE_CANTCREATE),
+			    disp, "cannot remove a stale temporary file: %s",
+			    strerror(errno));
 	}
-	if (fd == -1)
-		return fail(msg, msglen, KE_CANTCREATE, disp,
-		    "cannot create a temporary file: %s", strerror(errno));
-	*fdp = fd;
-	return 0;
+	return fail(msg, msglen, KE_CANTCREATE, disp,
+	    "cannot create a temporary file: %s", strerror(EEXIST));
 }
 
 /* Write all of buf, through short writes and EINTR. */
@@ -710,7 +713,34 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Owner, mode, contents, fsync, close: fd is closed in every case. */
+/*
+ * Read len bytes back from the start of fd and compare them with buf:
+ * 0, or -1 with errno (EIO when they differ).
+ */
+static int
+read_back(int fd, const char *buf, size_t len)
+{
+	char	chunk[8192];
+	size_t	off = 0, want;
+	ssize_t	n;
+
+	while (off < len) {
+		want = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
+		n = pread(fd, chunk, want, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0 || memcmp(chunk, buf + off, (size_t)n) != 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Owner, mode, contents, fsync, read back, close: fd closed always. */
 static int
 fill_temp(int fd, const char *disp, const char *buf, size_t len, uid_t uid,
     gid_t gid, mode_t mode, char *msg, size_t msglen)
@@ -729,6 +759,9 @@ fill_temp(int fd, const char *disp, const char *buf, size_t len, uid_t uid,
 	else if (fsync(fd) == -1)
 		r = fail(msg, msglen, errcode(errno, KE_IO), disp,
 		    "fsync: %s", strerror(errno));
+	else if (read_back(fd, buf, len) == -1)
+		r = fail(msg, msglen, KE_IO, disp, "the temporary file does "
+		    "not read back as written: %s", strerror(errno));
 	if (r != 0) {
 		close_keep(fd);
 		return r;

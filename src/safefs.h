@@ -55,14 +55,16 @@ int	safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
 	    size_t msglen);
 
 /*
- * Atomically replace name in dirfd with buf: a new randomly named temporary
- * in dirfd (O_CREAT|O_EXCL|O_NOFOLLOW), fchown(uid, gid) and fchmod(mode) on
- * the descriptor, write all, fsync, close, check that name is still what was
- * read (expect: the stat safefs_read gave, or NULL if it was missing;
- * otherwise KE_BUSY), renameat, fsync dirfd.  Any failure unlinks the
- * temporary.  KE_CANTCREATE or KE_IO on failure.  When the rename was done
- * but the directory could not be synced, 0 is returned with msg set (a
- * warning for the caller to print); otherwise msg is untouched on success.
+ * Atomically replace name in dirfd with buf.  The caller holds dirfd's lock
+ * (safefs_lock).  The temporary is ".NAME.keyadm-new" in dirfd
+ * (O_CREAT|O_EXCL|O_NOFOLLOW; one left by a killed run is unlinked first);
+ * fchown(uid, gid) and fchmod(mode) on the descriptor, write all, fsync,
+ * read back and compare, close, check that name is still what was read
+ * (expect: the stat safefs_read gave, or NULL if it was missing; otherwise
+ * KE_BUSY), renameat, fsync dirfd.  Any failure unlinks the temporary.
+ * KE_CANTCREATE or KE_IO on failure.  When the rename was done but the
+ * directory could not be synced, 0 is returned with msg set (a warning for
+ * the caller to print); otherwise msg is untouched on success.
  */
 int	safefs_replace(int dirfd, const char *disp, const char *name,
 	    const char *buf, size_t len, uid_t uid, gid_t gid, mode_t mode,

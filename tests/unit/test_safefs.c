@@ -764,6 +764,47 @@ Test(safefs, replace_leaves_no_temporary)
 	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
 }
 
+/* A temporary left by a killed run is removed, whatever it is. */
+Test(safefs, replace_removes_a_stale_temporary)
+{
+	char	msg[SAFEFS_MSG_MAX];
+
+	mkhome();
+	put("home/alice/.ssh/." AK ".keyadm-new", "half a fi", 0600);
+	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), 0, "%s", msg);
+	cr_assert_str_eq(get("home/alice/.ssh/" AK), KEYLINE);
+	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
+}
+
+/* A symbolic link planted at the temporary's name is unlinked, not used. */
+Test(safefs, replace_never_writes_through_a_planted_temporary)
+{
+	char	msg[SAFEFS_MSG_MAX], target[PATH_MAX], link[PATH_MAX];
+
+	mkhome();
+	put("victim", "precious\n", 0644);
+	abspath(target, sizeof(target), "victim");
+	abspath(link, sizeof(link), "home/alice/.ssh/." AK ".keyadm-new");
+	cr_assert_eq(symlink(target, link), 0);
+	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), 0, "%s", msg);
+	cr_assert_str_eq(get("home/alice/.ssh/" AK), KEYLINE);
+	cr_assert_str_eq(get("victim"), "precious\n");
+	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
+}
+
+/* A directory at the temporary's name stops the write, cleanly. */
+Test(safefs, replace_fails_on_a_directory_at_the_temporary)
+{
+	char	msg[SAFEFS_MSG_MAX];
+
+	mkhome();
+	mkdir_mode("home/alice/.ssh/." AK ".keyadm-new", 0700);
+	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), KE_CANTCREATE);
+	cr_assert(strstr(msg, "cannot remove a stale temporary file") !=
+	    NULL, "%s", msg);
+	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
+}
+
 Test(safefs, replace_writes_an_empty_file)
 {
 	struct stat	st;
