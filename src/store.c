@@ -84,6 +84,15 @@ enum stmt {
 	ST_GRANT_ADD,
 	ST_GRANTS_ALL,
 	ST_GRANTS_USER,
+	ST_GRANT_BY_ID,
+	ST_GRANTS_KEY,
+	ST_GRANTS_EXPIRED,
+	ST_GRANT_CLOSE,
+	ST_GRANT_OPTIONS,
+	ST_GRANT_LAST,
+	ST_KEY_GET,
+	ST_REVOKE_ADD,
+	ST_REVOKE_DEL,
 	ST_EVENT_LAST,
 	ST_EVENT_ADD,
 	ST_EVENT_ALL,
@@ -119,6 +128,35 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GRANTS_USER] = GRANT_COLUMNS
 	    "WHERE g.user = ?1 AND (?2 IS NULL OR g.status = ?2) "
 	    "ORDER BY g.user, g.id",
+	[ST_GRANT_BY_ID] = GRANT_COLUMNS "WHERE g.id = ?1",
+	/* grants_key; user and status filter the few rows of one key */
+	[ST_GRANTS_KEY] = GRANT_COLUMNS
+	    "WHERE k.fingerprint = ?1 AND (?2 IS NULL OR g.user = ?2) "
+	    "AND (?3 IS NULL OR g.status = ?3) ORDER BY g.user, g.id",
+	/* grants_expiry (002) */
+	[ST_GRANTS_EXPIRED] = GRANT_COLUMNS
+	    "WHERE g.status = 'active' AND g.expires_at IS NOT NULL "
+	    "AND g.expires_at <= ?1 AND (?2 IS NULL OR g.user = ?2) "
+	    "ORDER BY g.expires_at, g.id",
+	[ST_GRANT_CLOSE] =
+	    "UPDATE grants SET status = ?2, revoked_at = ?3, revoked_by = ?4, "
+	    "revoked_reason = ?5 WHERE id = ?1 AND status = 'active'",
+	[ST_GRANT_OPTIONS] =
+	    "UPDATE grants SET options = ?2, expires_at = ?3 "
+	    "WHERE id = ?1 AND status = 'active'",
+	[ST_GRANT_LAST] =
+	    "SELECT status FROM grants WHERE user = ?1 AND key_id = ?2 "
+	    "ORDER BY id DESC LIMIT 1",
+	[ST_KEY_GET] =
+	    "SELECT k.id, k.fingerprint, k.type, k.bits, k.blob_b64, "
+	    "k.comment, k.first_seen, r.revoked_at FROM keys k "
+	    "LEFT JOIN revocations r ON r.key_id = k.id "
+	    "WHERE k.fingerprint = ?1",
+	[ST_REVOKE_ADD] =
+	    "INSERT INTO revocations (key_id, revoked_at, revoked_by, "
+	    "revoked_uid, reason) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (key_id) DO NOTHING",
+	[ST_REVOKE_DEL] = "DELETE FROM revocations WHERE key_id = ?1",
 	[ST_EVENT_LAST] = "SELECT hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_EVENT_ADD] =
 	    "INSERT INTO events (at, actor, actor_uid, action, user, "
@@ -1011,6 +1049,194 @@ store_grants_list(struct store *s, const char *user, const char *status,
 	}
 	stmt_done(st);
 	return r;
+}
+
+/* The statement for q, bound; NULL (and KE_INTERNAL) if unsupported. */
+static sqlite3_stmt *
+grants_stmt(struct store *s, const struct store_grant_query *q, int *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*err = 0;
+	if (q->id > 0 && q->fingerprint == NULL && q->user == NULL &&
+	    q->status == NULL && q->expired_by <= 0) {
+		st = s->st[ST_GRANT_BY_ID];
+		rc = sqlite3_bind_int64(st, 1, q->id);
+	} else if (q->id > 0) {
+		*err = fail(s, KE_INTERNAL, "unsupported grant query");
+		return NULL;
+	} else if (q->fingerprint != NULL && q->expired_by <= 0) {
+		st = s->st[ST_GRANTS_KEY];
+		if ((rc = bind_text(st, 1, q->fingerprint)) == SQLITE_OK &&
+		    (rc = bind_text(st, 2, q->user)) == SQLITE_OK)
+			rc = bind_text(st, 3, q->status);
+	} else if (q->expired_by > 0 && q->fingerprint == NULL &&
+	    q->status == NULL) {
+		st = s->st[ST_GRANTS_EXPIRED];
+		if ((rc = sqlite3_bind_int64(st, 1, q->expired_by)) ==
+		    SQLITE_OK)
+			rc = bind_text(st, 2, q->user);
+	} else if (q->expired_by <= 0 && q->fingerprint == NULL) {
+		st = s->st[q->user != NULL ? ST_GRANTS_USER : ST_GRANTS_ALL];
+		if ((rc = bind_text(st, 1, q->user)) == SQLITE_OK)
+			rc = bind_text(st, 2, q->status);
+	} else {
+		*err = fail(s, KE_INTERNAL, "unsupported grant query");
+		return NULL;
+	}
+	if (rc != SQLITE_OK) {
+		*err = bind_fail(s, st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+store_grants_find(struct store *s, const struct store_grant_query *q,
+    store_grant_cb cb, void *arg)
+{
+	sqlite3_stmt		*st;
+	struct store_grant	 g;
+	int			 r;
+
+	if ((st = grants_stmt(s, q, &r)) == NULL)
+		return r;
+	while ((r = step(s, st, "find grants")) == 1) {
+		memset(&g, 0, sizeof(g));
+		if ((r = grant_from_row(s, st, &g)) != 0 ||
+		    (r = cb(&g, arg)) != 0)
+			break;
+	}
+	stmt_done(st);
+	return r;
+}
+
+/* Run an UPDATE or DELETE: 0 when it changed a row, 1 when none. */
+static int
+run_change(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	r;
+
+	r = step(s, st, what);
+	stmt_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int
+store_grant_close(struct store *s, int64_t grant_id, const char *status,
+    int64_t now, const char *by, const char *reason)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_CLOSE];
+
+	if (status == NULL || by == NULL || (strcmp(status, "revoked") != 0 &&
+	    strcmp(status, "expired") != 0 && strcmp(status, "removed") != 0))
+		return fail(s, KE_INTERNAL, "bad status to close a grant");
+	if (sqlite3_bind_int64(st, 1, grant_id) != SQLITE_OK ||
+	    bind_text(st, 2, status) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    bind_text(st, 4, by) != SQLITE_OK ||
+	    bind_text(st, 5, reason) != SQLITE_OK)
+		return bind_fail(s, st);
+	return run_change(s, st, "close grant");
+}
+
+int
+store_grant_set_options(struct store *s, int64_t grant_id,
+    const char *options, int64_t expires_at)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_OPTIONS];
+
+	if (sqlite3_bind_int64(st, 1, grant_id) != SQLITE_OK ||
+	    bind_text(st, 2, options) != SQLITE_OK ||
+	    bind_time(st, 3, expires_at) != SQLITE_OK)
+		return bind_fail(s, st);
+	return run_change(s, st, "update grant");
+}
+
+int
+store_grant_last_status(struct store *s, const char *user, int64_t key_id,
+    char *status, size_t statuslen)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_LAST];
+	const char	*v;
+	int		 r;
+
+	if (bind_text(st, 1, user) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, key_id) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "last grant")) == 1) {
+		v = col_text(st, 0);
+		if (v == NULL || strlen(v) >= statuslen)
+			r = fail(s, KE_INTERNAL, "last grant: bad status");
+		else {
+			memcpy(status, v, strlen(v) + 1);
+			r = 0;
+		}
+	} else if (r == 0)
+		r = 1;
+	stmt_done(st);
+	return r;
+}
+
+int
+store_key_get(struct store *s, const char *fingerprint, store_key_cb cb,
+    void *arg)
+{
+	sqlite3_stmt		*st = s->st[ST_KEY_GET];
+	struct store_keyrow	 k;
+	int			 r;
+
+	if (bind_text(st, 1, fingerprint) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "get key")) == 1) {
+		memset(&k, 0, sizeof(k));
+		k.id = sqlite3_column_int64(st, 0);
+		k.fingerprint = col_text(st, 1);
+		k.type = col_text(st, 2);
+		k.bits = (unsigned int)sqlite3_column_int64(st, 3);
+		k.b64 = col_text(st, 4);
+		k.comment = col_text(st, 5);
+		k.first_seen = sqlite3_column_int64(st, 6);
+		k.revoked_at = sqlite3_column_int64(st, 7);
+		if (k.fingerprint == NULL || k.type == NULL || k.b64 == NULL)
+			r = fail(s, KE_NOMEM, "get key: out of memory");
+		else
+			r = cb(&k, arg);
+	} else if (r == 0)
+		r = 1;
+	stmt_done(st);
+	return r;
+}
+
+int
+store_revocation_add(struct store *s, int64_t key_id, int64_t now,
+    const char *by, long uid, const char *reason)
+{
+	sqlite3_stmt	*st = s->st[ST_REVOKE_ADD];
+
+	if (by == NULL || reason == NULL)
+		return fail(s, KE_INTERNAL, "revocation without actor or "
+		    "reason");
+	if (sqlite3_bind_int64(st, 1, key_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    bind_text(st, 3, by) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, uid) != SQLITE_OK ||
+	    bind_text(st, 5, reason) != SQLITE_OK)
+		return bind_fail(s, st);
+	return run_change(s, st, "add revocation");
+}
+
+int
+store_revocation_remove(struct store *s, int64_t key_id)
+{
+	sqlite3_stmt	*st = s->st[ST_REVOKE_DEL];
+
+	if (sqlite3_bind_int64(st, 1, key_id) != SQLITE_OK)
+		return bind_fail(s, st);
+	return run_change(s, st, "remove revocation");
 }
 
 const char *

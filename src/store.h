@@ -115,6 +115,70 @@ int	 store_event_append(struct store *s, const struct store_event *e);
 int	 store_grants_list(struct store *s, const char *user,
 	    const char *status, store_grant_cb cb, void *arg);
 
+/* Which grants store_grants_find returns; unset fields match anything. */
+struct store_grant_query {
+	int64_t		 id;		/* > 0: this grant only */
+	const char	*fingerprint;	/* this key only */
+	const char	*user;		/* this account only */
+	const char	*status;	/* this status only */
+	int64_t		 expired_by;	/* > 0: active, expires_at <= this */
+};
+
+/*
+ * Call cb for each grant matching q, ordered by user, then id (by expiry,
+ * then id, for expired_by).  Supported: id alone; fingerprint with user
+ * and/or status; expired_by with user; user and/or status.  KE_INTERNAL
+ * for another combination.  A non-zero return of cb stops and is
+ * returned.
+ */
+int	 store_grants_find(struct store *s, const struct store_grant_query *q,
+	    store_grant_cb cb, void *arg);
+
+/*
+ * End an active grant: status "revoked", "expired" or "removed", with the
+ * time, the actor and why (kept in revoked_at, revoked_by,
+ * revoked_reason).  0, or 1 when the grant was not active.
+ */
+int	 store_grant_close(struct store *s, int64_t grant_id,
+	    const char *status, int64_t now, const char *by,
+	    const char *reason);
+/* New options and expiry (0 = never) of an active grant; 1 if not active. */
+int	 store_grant_set_options(struct store *s, int64_t grant_id,
+	    const char *options, int64_t expires_at);
+/*
+ * Status of the newest grant of key_id for user into status (at least 16
+ * bytes): 0, or 1 when the account never had the key.
+ */
+int	 store_grant_last_status(struct store *s, const char *user,
+	    int64_t key_id, char *status, size_t statuslen);
+
+/* A key as read back: strings owned by the store until cb returns. */
+struct store_keyrow {
+	int64_t		 id;
+	const char	*fingerprint;
+	const char	*type;
+	unsigned int	 bits;
+	const char	*b64;
+	const char	*comment;
+	int64_t		 first_seen;
+	int64_t		 revoked_at;	/* 0: not in the revoked-keys file */
+};
+
+typedef int (*store_key_cb)(const struct store_keyrow *k, void *arg);
+
+/* The key with this fingerprint: cb's return value, or 1 when unknown. */
+int	 store_key_get(struct store *s, const char *fingerprint,
+	    store_key_cb cb, void *arg);
+
+/*
+ * Record that key_id is in the revoked-keys file: 0, or 1 when it already
+ * was (the first revocation is kept).
+ */
+int	 store_revocation_add(struct store *s, int64_t key_id, int64_t now,
+	    const char *by, long uid, const char *reason);
+/* Forget a revocation (add --force): 0, or 1 when there was none. */
+int	 store_revocation_remove(struct store *s, int64_t key_id);
+
 /*
  * Recompute the events hash chain (format in store.c).  0 if intact;
  * KE_FINDINGS with *bad_id set to the first event that was altered or does

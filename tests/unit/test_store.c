@@ -242,14 +242,14 @@ Test(store, create_and_reopen)
 	int64_t		 id1, id2;
 	char		 msg[512];
 
-	cr_assert_eq(store_schema_version(), 1);
+	cr_assert_eq(store_schema_version(), 2);
 	cr_assert_eq(store_db_version(s), store_schema_version());
 	id1 = add_key(s, "SHA256:one");
 	store_close(s);
 	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
 	id2 = add_key(s, "SHA256:one");
 	cr_assert_eq(id1, id2);
-	cr_assert_eq(store_db_version(s), 1);
+	cr_assert_eq(store_db_version(s), 2);
 	store_close(s);
 }
 
@@ -262,7 +262,7 @@ Test(store, sets_application_id_wal_and_schema)
 	db = raw_open();
 	cr_assert_eq(raw_int(db, "PRAGMA application_id"),
 	    STORE_APPLICATION_ID);
-	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
 	cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('keys', 'grants', 'events', 'grants_active', "
 	    "'events_no_update', 'events_no_delete')"), 6);
@@ -556,13 +556,13 @@ Test(store, refuses_newer_schema_and_leaves_file_unchanged)
 	add_key(s, "SHA256:one");
 	store_close(s);
 	db = raw_open();
-	raw_must(db, "PRAGMA user_version = 2");
+	raw_must(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 	before = read_all(in_root(DBPATH), &blen);
 	cr_assert_eq(open_store(STORE_CREATE, &s, msg, sizeof(msg)),
 	    KE_CONFIG);
-	snprintf(want, sizeof(want), "%s%s: database schema version 2 is "
-	    "newer than this keyadm (1)", root, DBPATH);
+	snprintf(want, sizeof(want), "%s%s: database schema version 3 is "
+	    "newer than this keyadm (2)", root, DBPATH);
 	cr_assert_str_eq(msg, want);
 	cr_assert_null(s);
 	after = read_all(in_root(DBPATH), &alen);
@@ -586,7 +586,7 @@ Test(store, migrates_version_0_database)
 	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 0);
 	sqlite3_close(db);
 	s = must_open();
-	cr_assert_eq(store_db_version(s), 1);
+	cr_assert_eq(store_db_version(s), store_schema_version());
 	add_grant(s, "alice", add_key(s, "SHA256:one"));
 	store_close(s);
 	db = raw_open();
@@ -602,7 +602,7 @@ Test(store, migrates_empty_file)
 	make_dbdir();
 	write_file(in_root(DBPATH), "", 0, 0600);
 	s = must_open();
-	cr_assert_eq(store_db_version(s), 1);
+	cr_assert_eq(store_db_version(s), store_schema_version());
 	store_close(s);
 }
 
@@ -667,6 +667,9 @@ Test(store, opens_stored_version_1_database)
 	cr_assert_eq(gid, 2);
 	append(s, "admin", "add", "alice", NULL);
 	cr_assert_eq(store_verify_chain(s, &bad), 0, "%s", store_errmsg(s));
+	/* what schema 2 added works on the migrated file */
+	cr_assert_eq(store_revocation_add(s, kid, 1700000000, "admin", 0,
+	    "leaked"), 0);
 	store_close(s);
 }
 
@@ -687,7 +690,7 @@ Test(store, readonly_never_migrates_or_creates)
 	cr_assert_eq(open_store(STORE_READONLY, &s, msg, sizeof(msg)),
 	    KE_CONFIG);
 	snprintf(want, sizeof(want), "%s%s: database schema version 0 is "
-	    "older than this keyadm (1); run keyadm as root to upgrade it",
+	    "older than this keyadm (2); run keyadm as root to upgrade it",
 	    root, DBPATH);
 	cr_assert_str_eq(msg, want);
 	db = raw_open();
@@ -1144,4 +1147,226 @@ Test(store, grants_list_returns_every_field)
 Test(store, close_accepts_null)
 {
 	store_close(NULL);
+}
+
+/* --- revoke, expire, options (schema 2) ----------------------------- */
+
+struct gseen {
+	int		n;
+	int64_t		ids[8];
+	char		users[8][16];
+	char		status[8][16];
+	int64_t		expires[8];
+	char		options[8][64];
+};
+
+static int
+see_grant(const struct store_grant *g, void *arg)
+{
+	struct gseen	*sn = arg;
+
+	cr_assert_lt(sn->n, 8);
+	sn->ids[sn->n] = g->id;
+	snprintf(sn->users[sn->n], 16, "%s", g->user);
+	snprintf(sn->status[sn->n], 16, "%s", g->status);
+	sn->expires[sn->n] = g->expires_at;
+	snprintf(sn->options[sn->n], 64, "%s",
+	    g->options != NULL ? g->options : "(null)");
+	sn->n++;
+	return 0;
+}
+
+static struct gseen
+find(struct store *s, const struct store_grant_query *q)
+{
+	struct gseen	sn;
+
+	memset(&sn, 0, sizeof(sn));
+	cr_assert_eq(store_grants_find(s, q, see_grant, &sn), 0, "%s",
+	    store_errmsg(s));
+	return sn;
+}
+
+static int64_t
+add_grant_exp(struct store *s, const char *user, int64_t key_id,
+    int64_t expires)
+{
+	struct store_grant_new	g = { key_id, user, NULL, expires, "admin",
+				    0, NULL, "/x" };
+	int64_t			id = 0;
+
+	cr_assert_eq(store_grant_add(s, &g, 1700000000, &id), 0, "%s",
+	    store_errmsg(s));
+	return id;
+}
+
+Test(store, grants_find_by_key_user_status_and_id)
+{
+	struct store			*s = must_open();
+	struct store_grant_query	 q;
+	struct gseen			 sn;
+	int64_t				 k1, k2, ga, gb, gc;
+
+	k1 = add_key(s, "SHA256:one");
+	k2 = add_key(s, "SHA256:two");
+	gb = add_grant(s, "bob", k1);
+	ga = add_grant(s, "alice", k1);
+	gc = add_grant(s, "alice", k2);
+	memset(&q, 0, sizeof(q));
+	q.fingerprint = "SHA256:one";
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 2);
+	cr_assert_str_eq(sn.users[0], "alice");	/* ordered by user */
+	cr_assert_eq(sn.ids[0], ga);
+	cr_assert_eq(sn.ids[1], gb);
+	q.user = "bob";
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 1);
+	cr_assert_eq(sn.ids[0], gb);
+	memset(&q, 0, sizeof(q));
+	q.id = gc;
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 1);
+	cr_assert_str_eq(sn.users[0], "alice");
+	q.user = "alice";	/* id with anything else: refused */
+	cr_assert_eq(store_grants_find(s, &q, see_grant, &sn), KE_INTERNAL);
+	store_close(s);
+}
+
+Test(store, close_grant_once_and_only_with_known_status)
+{
+	struct store			*s = must_open();
+	struct store_grant_query	 q;
+	struct gseen			 sn;
+	char				 st[16];
+	int64_t				 k, g, id;
+
+	k = add_key(s, "SHA256:one");
+	g = add_grant(s, "alice", k);
+	cr_assert_eq(store_grant_close(s, g, "active", 5, "admin", "x"),
+	    KE_INTERNAL);
+	cr_assert_eq(store_grant_close(s, g, "revoked", 1700000100, "admin",
+	    "lost laptop"), 0);
+	cr_assert_eq(store_grant_close(s, g, "revoked", 1700000200, "admin",
+	    "again"), 1);
+	memset(&q, 0, sizeof(q));
+	q.user = "alice";
+	q.status = "revoked";
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 1);
+	cr_assert_eq(store_grant_find_active(s, "alice", k, &id), 1);
+	cr_assert_eq(store_grant_last_status(s, "alice", k, st, sizeof(st)),
+	    0);
+	cr_assert_str_eq(st, "revoked");
+	cr_assert_eq(store_grant_last_status(s, "bob", k, st, sizeof(st)),
+	    1);
+	/* a new grant of the same key: the newest one decides */
+	add_grant(s, "alice", k);
+	cr_assert_eq(store_grant_last_status(s, "alice", k, st, sizeof(st)),
+	    0);
+	cr_assert_str_eq(st, "active");
+	store_close(s);
+}
+
+Test(store, expired_grants_in_expiry_order)
+{
+	struct store			*s = must_open();
+	struct store_grant_query	 q;
+	struct gseen			 sn;
+	int64_t				 k1, k2, k3, g1, g2;
+
+	k1 = add_key(s, "SHA256:one");
+	k2 = add_key(s, "SHA256:two");
+	k3 = add_key(s, "SHA256:three");
+	g2 = add_grant_exp(s, "alice", k1, 2000);
+	g1 = add_grant_exp(s, "bob", k2, 1000);
+	(void)add_grant_exp(s, "alice", k3, 3000);
+	(void)add_grant_exp(s, "carol", k3, 0);	/* never */
+	memset(&q, 0, sizeof(q));
+	q.expired_by = 2000;
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 2);
+	cr_assert_eq(sn.ids[0], g1);
+	cr_assert_eq(sn.ids[1], g2);
+	q.user = "alice";
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 1);
+	cr_assert_eq(sn.ids[0], g2);
+	cr_assert_eq(store_grant_close(s, g2, "expired", 2001, "keyadm",
+	    "expired"), 0);
+	sn = find(s, &q);
+	cr_assert_eq(sn.n, 0);
+	store_close(s);
+}
+
+Test(store, set_options_of_active_grant)
+{
+	struct store			*s = must_open();
+	struct store_grant_query	 q;
+	struct gseen			 sn;
+	int64_t				 k, g;
+
+	k = add_key(s, "SHA256:one");
+	g = add_grant(s, "alice", k);
+	cr_assert_eq(store_grant_set_options(s, g, "from=\"10.0.0.0/8\"",
+	    1800000000), 0);
+	memset(&q, 0, sizeof(q));
+	q.id = g;
+	sn = find(s, &q);
+	cr_assert_str_eq(sn.options[0], "from=\"10.0.0.0/8\"");
+	cr_assert_eq(sn.expires[0], 1800000000);
+	cr_assert_eq(store_grant_set_options(s, g, NULL, 0), 0);
+	sn = find(s, &q);
+	cr_assert_str_eq(sn.options[0], "(null)");
+	cr_assert_eq(sn.expires[0], 0);
+	cr_assert_eq(store_grant_close(s, g, "removed", 5, "a", NULL), 0);
+	cr_assert_eq(store_grant_set_options(s, g, "restrict", 0), 1);
+	store_close(s);
+}
+
+struct keyseen {
+	int64_t	id;
+	int64_t	revoked_at;
+	char	b64[32];
+};
+
+static int
+see_key(const struct store_keyrow *k, void *arg)
+{
+	struct keyseen	*ks = arg;
+
+	ks->id = k->id;
+	ks->revoked_at = k->revoked_at;
+	snprintf(ks->b64, sizeof(ks->b64), "%s", k->b64);
+	return 0;
+}
+
+Test(store, revocations_add_get_remove)
+{
+	struct store	*s = must_open();
+	struct keyseen	 ks;
+	int64_t		 k;
+
+	k = add_key(s, "SHA256:one");
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_key_get(s, "SHA256:nope", see_key, &ks), 1);
+	cr_assert_eq(store_key_get(s, "SHA256:one", see_key, &ks), 0);
+	cr_assert_eq(ks.id, k);
+	cr_assert_eq(ks.revoked_at, 0);
+	cr_assert_str_eq(ks.b64, "AAAAblob");
+	cr_assert_eq(store_revocation_add(s, k, 1700000500, "admin", 0,
+	    "leaked"), 0);
+	cr_assert_eq(store_revocation_add(s, k, 1700000900, "admin", 0,
+	    "again"), 1);
+	cr_assert_eq(store_key_get(s, "SHA256:one", see_key, &ks), 0);
+	cr_assert_eq(ks.revoked_at, 1700000500);	/* the first is kept */
+	cr_assert_eq(store_revocation_add(s, k, 1, "admin", 0, NULL),
+	    KE_INTERNAL);
+	cr_assert_eq(store_revocation_remove(s, k), 0);
+	cr_assert_eq(store_revocation_remove(s, k), 1);
+	cr_assert_eq(store_key_get(s, "SHA256:one", see_key, &ks), 0);
+	cr_assert_eq(ks.revoked_at, 0);
+	/* a revocation must name a key that exists (foreign key) */
+	cr_assert_lt(store_revocation_add(s, 9999, 1, "admin", 0, "x"), 0);
+	store_close(s);
 }
