@@ -9,7 +9,8 @@
  * root's ids are restored before returning, and a failed restore is fatal.
  * MUST: the lock on the file's directory is held from read to replace.
  * MUST: files in a home are the account's, mode 0600, directories 0700;
- * files outside the home (a central layout) are root's, mode 0644.
+ * files outside the home (a central layout) are root's, mode 0644, and
+ * their directory, made if missing, root's, mode 0755.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,27 +61,6 @@ keyfile_expand(const char *pattern, const struct account *acct, char *out,
 		n = snprintf(out, outlen, "%s/%s", acct->home, buf);
 	if (n < 0 || (size_t)n >= outlen || strstr(out, "/../") != NULL)
 		return KE_CONFIG;
-	return 0;
-}
-
-/* Split path into its directory and last component. */
-static int
-split_path(const char *path, char *dir, size_t dirlen, char *name,
-    size_t namelen)
-{
-	const char	*slash = strrchr(path, '/');
-	size_t		 n;
-
-	if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= namelen)
-		return KE_CONFIG;
-	n = (size_t)(slash - path);
-	if (n >= dirlen)
-		return KE_CONFIG;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	if (n == 0)
-		(void)snprintf(dir, dirlen, "/");
-	(void)snprintf(name, namelen, "%s", slash + 1);
 	return 0;
 }
 
@@ -149,13 +129,19 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	struct privs_saved	 ps;
 	const char		*rest = "";
 	char			 base[PATH_MAX], disp[PATH_MAX];
+	char			 last[NAME_MAX + 1];
 	int			 r, r2;
 
 	kf->in_home = under_home(dir, kf->acct->home, &rest);
 	if (kf->in_home)
 		(void)snprintf(base, sizeof(base), "%s", kf->acct->home);
+	else if (strcmp(dir, "/") == 0)
+		(void)snprintf(base, sizeof(base), "/");
+	else if (safefs_split(dir, base, sizeof(base), last,
+	    sizeof(last)) == 0)
+		rest = last;	/* a central directory is made if missing */
 	else
-		(void)snprintf(base, sizeof(base), "%s", dir);
+		return KE_CONFIG;
 	kf->uid = kf->in_home ? kf->acct->uid : 0;
 	kf->gid = kf->in_home ? kf->acct->gid : 0;
 	kf->mode = kf->in_home ? 0600 : 0644;
@@ -223,7 +209,7 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	kf->dirfd = -1;
 	kf->acct = acct;
 	if ((r = keyfile_expand(pattern, acct, kf->path, sizeof(kf->path))) ||
-	    (r = split_path(kf->path, dir, sizeof(dir), kf->name,
+	    (r = safefs_split(kf->path, dir, sizeof(dir), kf->name,
 	    sizeof(kf->name)))) {
 		(void)snprintf(msg, msglen, "authorized_keys_file: cannot "
 		    "expand for %s", acct->name);

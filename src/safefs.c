@@ -212,6 +212,28 @@ valid_name(const char *name)
 	return strlen(name) <= NAME_MAX;
 }
 
+int
+safefs_split(const char *path, char *dir, size_t dirlen, char *name,
+    size_t namelen)
+{
+	const char	*slash;
+	size_t		 n;
+
+	if (path == NULL || path[0] != '/' ||
+	    (slash = strrchr(path, '/')) == NULL || !valid_name(slash + 1) ||
+	    strlen(slash + 1) >= namelen)
+		return KE_CONFIG;
+	n = (size_t)(slash - path);
+	if (n == 0)
+		n = 1;		/* the name is in "/" */
+	if (n >= dirlen)
+		return KE_CONFIG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	memcpy(name, slash + 1, strlen(slash + 1) + 1);
+	return 0;
+}
+
 /* Owned by root or uid and not writable by group or others. */
 static int
 check_owner_mode(const struct stat *st, const char *disp, uid_t uid,

@@ -71,6 +71,14 @@ int	safefs_replace(int dirfd, const char *disp, const char *name,
 	    const struct stat *expect, char *msg, size_t msglen);
 
 /*
+ * Split an absolute path into its directory ("/" for a top-level name) and
+ * its last component, which must be a valid name (not "", ".", ".." and
+ * at most NAME_MAX).  0, or KE_CONFIG.
+ */
+int	safefs_split(const char *path, char *dir, size_t dirlen, char *name,
+	    size_t namelen);
+
+/*
  * Read a submitted file by path: O_NOFOLLOW|O_NONBLOCK, regular, one link
  * (a hard link could stand for a file the submitter cannot read), at most cap
  * bytes (more: KE_MALFORMED "larger than N bytes").  KE_NOINPUT when missing

@@ -571,6 +571,39 @@ Test(install_root, central_pattern_missing_directory)
 	cr_assert(!exists("etc/ssh"), "created a directory outside the home");
 }
 
+/* The last directory of a central layout is made, root's and 0755. */
+Test(install_root, central_pattern_makes_its_directory)
+{
+	NEED_ROOT();
+	root_home();
+	mkdir_own("etc", 0755, 0, 0);
+	mkdir_own("etc/ssh", 0755, 0, 0);
+	open_ok("/etc/ssh/authorized_keys/%u", 0);	/* looking only */
+	cr_assert_eq(kf.dirfd, -1);
+	keyfile_close(&kf);
+	cr_assert(!exists("etc/ssh/authorized_keys"));
+	install_key("/etc/ssh/authorized_keys/%u");
+	assert_node("etc/ssh/authorized_keys", S_IFDIR, 0755, 0, 0);
+	assert_node("etc/ssh/authorized_keys/alice", S_IFREG, 0644, 0, 0);
+	cr_assert(!exists("home/alice/.ssh"));
+}
+
+/* A central directory others can write is refused, never used. */
+Test(install_root, central_pattern_unsafe_directory)
+{
+	int	r;
+
+	NEED_ROOT();
+	root_home();
+	mkdir_own("etc", 0755, 0, 0);
+	mkdir_own("etc/ssh", 0755, 0, 0);
+	mkdir_own("etc/ssh/authorized_keys", 0775, 0, OTHER_GID);
+	r = keyfile_open(&kf, treefd, "", "/etc/ssh/authorized_keys/%u",
+	    &ac, 1, LOCK_MS, msg, sizeof(msg));
+	cr_assert_eq(r, KE_UNSAFE, "%d (%s)", r, msg);
+	cr_assert(!exists("etc/ssh/authorized_keys/alice"));
+}
+
 Test(install_root, home_of_someone_else_refused)
 {
 	int	r;
