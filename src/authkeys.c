@@ -466,8 +466,9 @@ line_check(const char *line, size_t len, const char *options,
 	return 0;
 }
 
-int
-authkeys_append(struct authkeys *ak, const char *options, const char *type,
+/* Build the entry for "[options ]type b64[ comment]" into *e. */
+static int
+entry_make(struct authkeys_entry *e, const char *options, const char *type,
     const char *b64, const char *comment)
 {
 	struct scratch	 s;
@@ -476,8 +477,7 @@ authkeys_append(struct authkeys *ak, const char *options, const char *type,
 	size_t		 len = 0;
 	int		 r;
 
-	if (ak == NULL || type == NULL || *type == '\0' || b64 == NULL ||
-	    *b64 == '\0')
+	if (type == NULL || *type == '\0' || b64 == NULL || *b64 == '\0')
 		return KE_MALFORMED;
 	if ((line = line_join(options, type, b64, comment, &len)) == NULL)
 		return len > AUTHKEYS_MAX ? KE_MALFORMED : KE_NOMEM;
@@ -486,14 +486,57 @@ authkeys_append(struct authkeys *ak, const char *options, const char *type,
 		return r;
 	}
 	if ((r = line_check(line, len, options, type, b64, comment, &f,
-	    &s)) == 0 && (r = ak_grow(ak)) == 0 &&
-	    (r = entry_build(&ak->lines[ak->n], line, len, 1, &f, &s)) == 0) {
-		ak->n++;
-		ak->final_newline = 1;	/* A2: ours ends in '\n' */
-	}
+	    &s)) == 0)
+		r = entry_build(e, line, len, 1, &f, &s);
 	scratch_free(&s);
 	free(line);
 	return r;
+}
+
+int
+authkeys_append(struct authkeys *ak, const char *options, const char *type,
+    const char *b64, const char *comment)
+{
+	int	r;
+
+	if (ak == NULL)
+		return KE_MALFORMED;
+	if ((r = ak_grow(ak)) == 0 && (r = entry_make(&ak->lines[ak->n],
+	    options, type, b64, comment)) == 0) {
+		ak->n++;
+		ak->final_newline = 1;	/* A2: ours ends in '\n' */
+	}
+	return r;
+}
+
+int
+authkeys_set(struct authkeys *ak, size_t idx, const char *options,
+    const char *type, const char *b64, const char *comment)
+{
+	struct authkeys_entry	e;
+	int			r;
+
+	if (ak == NULL || idx >= ak->n)
+		return KE_MALFORMED;
+	if ((r = entry_make(&e, options, type, b64, comment)) != 0)
+		return r;
+	free(ak->lines[idx].raw);
+	ak->lines[idx] = e;
+	return 0;
+}
+
+void
+authkeys_delete(struct authkeys *ak, size_t idx)
+{
+	if (ak == NULL || idx >= ak->n)
+		return;
+	free(ak->lines[idx].raw);
+	memmove(&ak->lines[idx], &ak->lines[idx + 1],
+	    (ak->n - idx - 1) * sizeof(ak->lines[0]));
+	ak->n--;
+	/* The line now last was followed by '\n' in the input. */
+	if (idx == ak->n)
+		ak->final_newline = 1;
 }
 
 /*

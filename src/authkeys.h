@@ -46,6 +46,14 @@ ssize_t	authkeys_find(const struct authkeys *ak, const unsigned char *blob,
  */
 int	authkeys_append(struct authkeys *ak, const char *options,
 	    const char *type, const char *b64, const char *comment);
+/*
+ * Replace line idx with "[options ]type b64[ comment]" (same rules as
+ * append); the other lines stay as they are.
+ */
+int	authkeys_set(struct authkeys *ak, size_t idx, const char *options,
+	    const char *type, const char *b64, const char *comment);
+/* Remove line idx (any line). */
+void	authkeys_delete(struct authkeys *ak, size_t idx);
 /* Remove every line carrying blob; returns how many were removed. */
 size_t	authkeys_remove(struct authkeys *ak, const unsigned char *blob,
 	    size_t bloblen);

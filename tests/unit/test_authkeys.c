@@ -543,3 +543,54 @@ Test(authkeys, many_keys)
 	authkeys_free(ak);
 	free(buf);
 }
+
+/* set: one line replaced in place, the others byte for byte. */
+Test(authkeys, set_replaces_one_line_in_place)
+{
+	const char	in[] = "# top\n ssh-ed25519 " K1 " one\n"
+	    "ssh-ed25519 " K2 " two\n";
+	const char	want[] = "# top\nrestrict,from=\"10.0.0.0/8\" "
+	    "ssh-ed25519 " K1 " one\nssh-ed25519 " K2 " two\n";
+	struct authkeys	*ak = parse_str(in);
+
+	cr_assert_eq(authkeys_set(ak, 1, "restrict,from=\"10.0.0.0/8\"",
+	    "ssh-ed25519", K1, "one"), 0);
+	cr_assert_str_eq(ak->lines[1].options, "restrict,from=\"10.0.0.0/8\"");
+	assert_renders(ak, want, sizeof(want) - 1);
+	cr_assert_eq(authkeys_set(ak, 3, NULL, "ssh-ed25519", K1, NULL),
+	    KE_MALFORMED);
+	/* a line that would not read back is refused, the old one kept */
+	cr_assert_eq(authkeys_set(ak, 1, "command=\"x", "ssh-ed25519", K1,
+	    NULL), KE_MALFORMED);
+	assert_renders(ak, want, sizeof(want) - 1);
+	authkeys_free(ak);
+}
+
+/* set on a last line without '\n' keeps the file's ending. */
+Test(authkeys, set_keeps_missing_final_newline)
+{
+	const char	in[] = "ssh-ed25519 " K1 " one";
+	const char	want[] = "no-pty ssh-ed25519 " K1 " one";
+	struct authkeys	*ak = parse_str(in);
+
+	cr_assert_eq(authkeys_set(ak, 0, "no-pty", "ssh-ed25519", K1, "one"),
+	    0);
+	assert_renders(ak, want, sizeof(want) - 1);
+	authkeys_free(ak);
+}
+
+Test(authkeys, delete_one_line)
+{
+	const char	in[] = "# a\nssh-ed25519 " K1 "\n# b";
+	struct authkeys	*ak = parse_str(in);
+
+	authkeys_delete(ak, 1);
+	assert_renders(ak, "# a\n# b", 7);
+	authkeys_delete(ak, 1);		/* the last, unterminated line */
+	assert_renders(ak, "# a\n", 4);
+	authkeys_delete(ak, 5);		/* out of range: nothing */
+	assert_renders(ak, "# a\n", 4);
+	authkeys_delete(ak, 0);
+	assert_renders(ak, "", 0);
+	authkeys_free(ak);
+}
