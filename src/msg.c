@@ -60,12 +60,13 @@ utf8_printable(const unsigned char *s, size_t n)
  * 8 bytes); returns its length and sets *used to the input bytes it takes.
  */
 static size_t
-escape_one(const unsigned char *s, size_t n, char *item, size_t *used)
+escape_one(const unsigned char *s, size_t n, char *item, size_t *used,
+    int keep_bs)
 {
 	size_t	u;
 
 	*used = 1;
-	if (s[0] == '\\') {
+	if (s[0] == '\\' && !keep_bs) {
 		memcpy(item, "\\\\", 2);
 		return 2;
 	}
@@ -82,8 +83,9 @@ escape_one(const unsigned char *s, size_t n, char *item, size_t *used)
 	return 4;
 }
 
-void
-msg_escape(const char *in, size_t inlen, char *out, size_t outlen)
+/* msg_escape, doubling backslashes or not. */
+static void
+escape(const char *in, size_t inlen, char *out, size_t outlen, int keep_bs)
 {
 	const unsigned char	*s = (const unsigned char *)in;
 	char			 item[8];
@@ -92,9 +94,9 @@ msg_escape(const char *in, size_t inlen, char *out, size_t outlen)
 	if (outlen == 0)
 		return;
 	for (i = 0; i < inlen; i += used)
-		total += escape_one(s + i, inlen - i, item, &used);
+		total += escape_one(s + i, inlen - i, item, &used, keep_bs);
 	for (i = 0, o = 0; i < inlen; i += used) {
-		len = escape_one(s + i, inlen - i, item, &used);
+		len = escape_one(s + i, inlen - i, item, &used, keep_bs);
 		/* all of it fits, or this item leaves room for "..." */
 		if (total >= outlen && o + len + 3 >= outlen)
 			break;
@@ -106,6 +108,26 @@ msg_escape(const char *in, size_t inlen, char *out, size_t outlen)
 		o += 3;
 	}
 	out[o] = '\0';
+}
+
+void
+msg_escape(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	escape(in, inlen, out, outlen, 0);
+}
+
+void
+msg_escape_view(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	escape(in, inlen, out, outlen, 1);
+}
+
+void
+msg_usage(const char *arg, const char *usage)
+{
+	if (arg != NULL)
+		msg_err(arg, "unknown option or missing value");
+	msg_err(NULL, "%s", usage);
 }
 
 void
@@ -141,4 +163,20 @@ msg_syslog(int prio, const char *fmt, ...)
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	syslog(prio, "%s", line);
+}
+
+int
+msg_printable(const char *s, size_t max)
+{
+	char	copy[MSG_MAX + 1], esc[MSG_MAX * 4 + 1], *p;
+	size_t	n = strlen(s);
+
+	if (n > max || n > MSG_MAX)
+		return 0;
+	memcpy(copy, s, n + 1);
+	for (p = copy; *p != '\0'; p++)
+		if (*p == '\\')
+			*p = '/';	/* msg_escape doubles backslashes */
+	msg_escape(copy, n, esc, sizeof(esc));
+	return strcmp(esc, copy) == 0;
 }
