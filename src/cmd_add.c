@@ -1,11 +1,19 @@
 /*
- * cmd_add.c -- keyadm add USER FILE...|- [--reason TEXT] [--dry-run]
+ * cmd_add.c -- keyadm add USER FILE...|- [options] [--reason TEXT]
+ *	[--dry-run] [--skip-rejected] [--force]
  *
  * Judges every submitted key; installs nothing unless every key passes.
+ * A revoked key (listed in the revoked-keys file, or whose last grant for
+ * the account was revoked) is refused unless --force and --reason say to
+ * reinstate it; then it is first taken out of the revoked-keys file.
  * Then, holding the file's lock and a store transaction: records each key
- * and its grant, appends the lines that are missing, replaces the file, and
- * commits.  A failed write rolls the store back, so the store never claims
- * a line the file lacks.  Adding a key already installed changes nothing.
+ * and its grant, appends the lines that are missing, rewrites the lines
+ * whose options change, replaces the file, and commits.  A failed write
+ * rolls the store back, so the store never claims a line the file lacks.
+ *
+ * Options (--restrict --from --command --option --expires --no-options):
+ * when any is given they are the key's whole set, replacing what it had;
+ * without any, a key already installed keeps its options.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,28 +26,52 @@
 #include "install.h"
 #include "intake.h"
 #include "msg.h"
+#include "revfile.h"
+#include "sshopts.h"
 #include "store.h"
 
-#define REASON_MAX	1024
 
 static const char usage_add[] =
-    "usage: keyadm add USER FILE...|- [--reason TEXT] [--dry-run] "
-    "[--skip-rejected]";
+    "usage: keyadm add USER FILE...|- [--restrict] [--from PATTERNS] "
+    "[--command CMD] [--option OPT]... [--expires DATE|DURATION] "
+    "[--no-options] [--reason TEXT] [--dry-run] [--skip-rejected] "
+    "[--force]";
 
 enum add_action {
 	ACT_NONE = 0,		/* grant and line present */
 	ACT_ADD,		/* new grant, new line */
 	ACT_REPAIR,		/* grant known, line was missing */
-	ACT_RECORD		/* line present, grant was missing */
+	ACT_RECORD,		/* line present, grant was missing */
+	ACT_UPDATE		/* grant and line present, new options */
 };
 
 static const char *const act_names[] = {
-	"unchanged", "added", "repaired", "recorded"
+	"unchanged", "added", "repaired", "recorded", "updated"
+};
+
+/* What the command line asked for, beyond the keys. */
+struct add_args {
+	const char	*reason;
+	int		 dry_run;
+	int		 skip;
+	int		 force;
+	int		 opts_given;	/* any option flag: the whole set */
+	int		 no_options;
+	struct sshopts	 so;
+	char		*opts;		/* rendered; NULL when none */
+};
+
+/* The active grant of one key for the account, as stored. */
+struct add_grant {
+	int64_t		 id;		/* 0: none */
+	char		*options;
+	int64_t		 expires_at;
 };
 
 struct add_run {
 	struct ctx		*c;
 	const struct account	*acct;
+	const struct add_args	*a;
 	const char		*reason;
 	int			 dry_run;
 	struct store		*st;
@@ -47,75 +79,138 @@ struct add_run {
 	enum add_action		*acts;
 	int64_t			*grant_ids;
 	int64_t			*key_ids;
+	struct add_grant	*old;		/* the grant before the add */
+	char			**newopts;	/* options each grant gets */
+	int64_t			*expires;	/* and its expiry (0: never) */
 	ssize_t			*lineidx;	/* line carrying the key, or -1 */
-	int			 lines;		/* lines appended */
+	int			 lines;		/* lines written */
+	char			*before;	/* dry run: the file as read */
+	size_t			 blen;
 	char			 msg[SAFEFS_MSG_MAX * 2];
 };
 
-/*
- * Text with no control or invisible characters (printable UTF-8 allowed),
- * at most max bytes: msg_escape must leave it as it is.
- */
+/* One option flag into a->so; usage errors name the flag. */
 static int
-printable(const char *s, size_t max)
+add_opt(struct ctx *c, struct add_args *a, int ch, const char *arg)
 {
-	char	copy[REASON_MAX + 1], esc[REASON_MAX * 4 + 1], *p;
-	size_t	n = strlen(s);
+	char	reason[SSHOPTS_REASON_MAX];
+	int64_t	t;
+	int	r = 0;
 
-	if (n > max || n >= sizeof(copy))
+	reason[0] = '\0';
+	a->opts_given = 1;
+	if (ch == 'R')
+		r = sshopts_add(&a->so, "restrict", reason, sizeof(reason));
+	else if (ch == 'F')
+		r = sshopts_add_value(&a->so, "from", arg, reason,
+		    sizeof(reason));
+	else if (ch == 'C')
+		r = sshopts_add_value(&a->so, "command", arg, reason,
+		    sizeof(reason));
+	else if (ch == 'o')
+		r = sshopts_add(&a->so, arg, reason, sizeof(reason));
+	else if (ch == 'e') {
+		if ((r = sshopts_parse_expires(arg, c->now, &t, reason,
+		    sizeof(reason))) == 0)
+			sshopts_set_expiry(&a->so, t);
+	} else
+		a->no_options = 1;
+	if (r == 0)
 		return 0;
-	memcpy(copy, s, n + 1);
-	for (p = copy; *p != '\0'; p++)
-		if (*p == '\\')
-			*p = '/';	/* msg_escape doubles backslashes */
-	msg_escape(copy, n, esc, sizeof(esc));
-	return strcmp(esc, copy) == 0;
+	/* "--from: from: ..." says it twice */
+	if ((ch == 'F' && strncmp(reason, "from: ", 6) == 0) ||
+	    (ch == 'C' && strncmp(reason, "command: ", 9) == 0))
+		msg_err(ch == 'F' ? "--from" : "--command", "%s",
+		    strchr(reason, ' ') + 1);
+	else
+		msg_err(ch == 'R' ? "--restrict" : ch == 'F' ? "--from" :
+		    ch == 'C' ? "--command" : ch == 'o' ? "--option" :
+		    "--expires", "%s", reason);
+	return r;
+}
+
+/* After the loop: the combinations that make no sense. */
+static int
+add_args_check(struct add_args *a, int nargs)
+{
+	int	r;
+
+	if (nargs < 2) {
+		msg_err(NULL, "%s", usage_add);
+		return KE_USAGE;
+	}
+	if (a->reason != NULL && !msg_printable(a->reason, REASON_MAX)) {
+		msg_err("--reason", "must be one line of at most %d printable "
+		    "bytes", REASON_MAX);
+		return KE_USAGE;
+	}
+	if (a->force && (a->reason == NULL || a->reason[0] == '\0')) {
+		msg_err("--force", "needs --reason: say why a revoked key "
+		    "comes back");
+		return KE_USAGE;
+	}
+	if (a->no_options && (a->so.n > 0 || a->so.restrict_ ||
+	    a->so.expires != 0)) {
+		msg_err("--no-options", "cannot go with other options");
+		return KE_USAGE;
+	}
+	if (!a->opts_given || a->no_options)
+		return 0;
+	if ((r = sshopts_render(&a->so, &a->opts)) != 0) {
+		msg_err("--option", "%s", r == KE_USAGE ? "the options are "
+		    "too long" : keyadm_strerror(r));
+		return r;
+	}
+	if (a->opts[0] == '\0') {
+		free(a->opts);
+		a->opts = NULL;
+	}
+	return 0;
 }
 
 static int
-add_args(struct ctx *c, int argc, char **argv, const char **reason,
-    int *dry_run, int *skip)
+add_args(struct ctx *c, int argc, char **argv, struct add_args *a)
 {
 	static const struct option longopts[] = {
 		{ "reason", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "skip-rejected", no_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "restrict", no_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "command", required_argument, NULL, 'C' },
+		{ "option", required_argument, NULL, 'o' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "no-options", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch;
+	int	ch, r;
 
-	(void)c;
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	while ((ch = getopt_long(argc, argv, "hnr:s", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			*reason = optarg;
-			break;
-		case 'n':
-			*dry_run = 1;
-			break;
-		case 's':
-			*skip = 1;
-			break;
-		case 'h':
+	opterr = 0;	/* our own message, in our own form */
+	while ((ch = getopt_long(argc, argv, "hnr:sfo:", longopts,
+	    NULL)) != -1) {
+		if (ch == 'r')
+			a->reason = optarg;
+		else if (ch == 'n')
+			a->dry_run = 1;
+		else if (ch == 's')
+			a->skip = 1;
+		else if (ch == 'f')
+			a->force = 1;
+		else if (strchr("RFCoeN", ch) != NULL) {
+			if ((r = add_opt(c, a, ch, optarg)) != 0)
+				return r;
+		} else if (ch == 'h') {
 			(void)printf("%s\n", usage_add);
 			return 1;
-		default:
-			msg_err(NULL, "%s", usage_add);
+		} else {
+			msg_usage(argv[optind - 1], usage_add);
 			return KE_USAGE;
 		}
 	}
-	if (argc - optind < 2) {
-		msg_err(NULL, "%s", usage_add);
-		return KE_USAGE;
-	}
-	if (*reason != NULL && !printable(*reason, REASON_MAX)) {
-		msg_err("--reason", "must be one line of at most %d printable "
-		    "bytes", REASON_MAX);
-		return KE_USAGE;
-	}
-	return 0;
+	return add_args_check(a, argc - optind);
 }
 
 /* A store failure as "<database>: <problem>". */
@@ -146,68 +241,190 @@ add_store(struct add_run *ar)
 	return r;
 }
 
-struct find_arg {
-	const char	*fingerprint;
-	int64_t		 id;
-};
-
 static int
-find_cb(const struct store_grant *g, void *arg)
+grant_cb(const struct store_grant *g, void *arg)
 {
-	struct find_arg	*fa = arg;
+	struct add_grant	*ag = arg;
 
-	if (strcmp(g->fingerprint, fa->fingerprint) != 0)
-		return 0;
-	fa->id = g->id;
+	ag->id = g->id;
+	ag->expires_at = g->expires_at;
+	if (g->options != NULL && (ag->options = strdup(g->options)) == NULL)
+		return KE_NOMEM;
 	return 1;
 }
 
-/* Active grant id of k for the account, or 0; read-only (dry run). */
+static int
+revoked_at_cb(const struct store_keyrow *k, void *arg)
+{
+	*(int64_t *)arg = k->revoked_at;
+	return 0;
+}
+
+/*
+ * Inside the transaction: a revoke that ran since add_revoked() looked
+ * has listed the key meanwhile.  Without --force that is a refusal.
+ */
+static int
+add_recheck(struct add_run *ar, const struct pubkey *k)
+{
+	int64_t	at = 0;
+	int	r;
+
+	if (ar->dry_run || ar->a->force)
+		return 0;
+	if ((r = store_key_get(ar->st, k->fingerprint, revoked_at_cb,
+	    &at)) < 0)
+		return r;
+	if (at == 0)
+		return 0;
+	(void)snprintf(ar->msg, sizeof(ar->msg), "%.128s: %s was revoked "
+	    "meanwhile; nothing installed", ar->acct->name, k->fingerprint);
+	return KE_POLICY;
+}
+
+/* The active grant of k for the account, into ar->old[i]. */
 static int
 add_lookup(struct add_run *ar, const struct pubkey *k, size_t i)
 {
-	struct find_arg	fa = { k->fingerprint, 0 };
-	struct store_key sk = { k->fingerprint, k->typename, k->bits, k->b64,
-			    k->comment };
-	int		r;
+	struct store_key		sk = { k->fingerprint, k->typename,
+					    k->bits, k->b64, k->comment };
+	struct store_grant_query	q;
+	int				r;
 
 	if (ar->st == NULL)
 		return 0;
-	if (ar->dry_run) {
-		r = store_grants_list(ar->st, ar->acct->name, "active",
-		    find_cb, &fa);
-		ar->grant_ids[i] = fa.id;
-		return r < 0 ? r : 0;
-	}
-	if ((r = store_key_upsert(ar->st, &sk, ar->c->now,
-	    &ar->key_ids[i])) != 0)
+	if (!ar->dry_run && ((r = store_key_upsert(ar->st, &sk, ar->c->now,
+	    &ar->key_ids[i])) != 0 || (r = add_recheck(ar, k)) != 0))
 		return r;
-	r = store_grant_find_active(ar->st, ar->acct->name, ar->key_ids[i],
-	    &ar->grant_ids[i]);
+	memset(&q, 0, sizeof(q));
+	q.fingerprint = k->fingerprint;
+	q.user = ar->acct->name;
+	q.status = "active";
+	r = store_grants_find(ar->st, &q, grant_cb, &ar->old[i]);
+	ar->grant_ids[i] = ar->old[i].id;
 	return r < 0 ? r : 0;
+}
+
+/* Two option strings alike ("" and NULL are both none)? */
+static int
+same_opts(const char *x, const char *y)
+{
+	return strcmp(x != NULL ? x : "", y != NULL ? y : "") == 0;
+}
+
+/* Another line after idx that lets the same key in? */
+static int
+has_duplicate(const struct add_run *ar, ssize_t idx, const struct pubkey *k)
+{
+	return keyfile_find_from(&ar->kf, k->blob, k->bloblen,
+	    (size_t)idx + 1) >= 0;
+}
+
+/*
+ * The options and expiry key i ends up with: the ones asked for, else
+ * the grant's, else (recording a line) the line's own.
+ */
+static int
+add_target_opts(struct add_run *ar, size_t i)
+{
+	const struct authkeys_entry	*e = NULL;
+	const char			*o;
+	int64_t				 t = 0;
+
+	if (ar->lineidx[i] >= 0)
+		e = &ar->kf.ak->lines[ar->lineidx[i]];
+	if (ar->a->opts_given) {
+		o = ar->a->opts;
+		t = ar->a->so.expires;
+	} else if (ar->old[i].id != 0) {
+		o = ar->old[i].options;
+		t = ar->old[i].expires_at;
+	} else {
+		o = e != NULL ? e->options : NULL;
+		if (o != NULL && sshopts_expiry(o, strlen(o), &t) != 0)
+			t = 0;	/* sshd will judge the line; we note none */
+	}
+	if (o != NULL && (ar->newopts[i] = strdup(o)) == NULL)
+		return KE_NOMEM;
+	ar->expires[i] = t;
+	return 0;
 }
 
 /* Decide, for every key, what must change. */
 static int
 add_plan(struct add_run *ar, const struct intake *in)
 {
-	const struct pubkey	*k;
-	size_t			 i;
-	int			 present, r;
+	const struct pubkey		*k;
+	const struct authkeys_entry	*e;
+	size_t				 i;
+	int				 r, differs;
 
 	for (i = 0; i < in->n; i++) {
 		k = in->keys[i].key;
 		ar->lineidx[i] = keyfile_find(&ar->kf, k->blob, k->bloblen);
-		present = ar->lineidx[i] >= 0;
-		ar->grant_ids[i] = 0;
-		if ((r = add_lookup(ar, k, i)) != 0)
+		if ((r = add_lookup(ar, k, i)) != 0 ||
+		    (r = add_target_opts(ar, i)) != 0)
 			return r;
-		if (ar->grant_ids[i] != 0)
-			ar->acts[i] = present ? ACT_NONE : ACT_REPAIR;
+		if (ar->lineidx[i] < 0) {
+			ar->acts[i] = ar->grant_ids[i] != 0 ? ACT_REPAIR :
+			    ACT_ADD;
+			continue;
+		}
+		e = &ar->kf.ak->lines[ar->lineidx[i]];
+		differs = ar->a->opts_given && (!same_opts(e->options,
+		    ar->newopts[i]) || has_duplicate(ar, ar->lineidx[i], k) ||
+		    (ar->grant_ids[i] != 0 && !same_opts(ar->old[i].options,
+		    ar->newopts[i])));
+		if (ar->grant_ids[i] == 0)
+			ar->acts[i] = ACT_RECORD;
 		else
-			ar->acts[i] = present ? ACT_RECORD : ACT_ADD;
+			ar->acts[i] = differs ? ACT_UPDATE : ACT_NONE;
+		if (!differs)
+			ar->lineidx[i] = -1;	/* the line stays as it is */
 	}
 	return 0;
+}
+
+/* Give the key's first line the new options; drop its other lines. */
+static int
+add_rewrite(struct add_run *ar, const struct pubkey *k, size_t i)
+{
+	const struct authkeys_entry	*e;
+	char				*type, *b64, *com = NULL;
+	ssize_t				 idx, j;
+	int				 r = KE_NOMEM;
+
+	if ((idx = keyfile_find(&ar->kf, k->blob, k->bloblen)) < 0)
+		return KE_INTERNAL;
+	e = &ar->kf.ak->lines[idx];
+	type = strdup(e->type);
+	b64 = strdup(e->b64);
+	if (e->comment != NULL)
+		com = strdup(e->comment);
+	if (type != NULL && b64 != NULL && (e->comment == NULL || com != NULL))
+		r = authkeys_set(ar->kf.ak, (size_t)idx, ar->newopts[i], type,
+		    b64, com);
+	free(type);
+	free(b64);
+	free(com);
+	while (r == 0 && (j = keyfile_find_from(&ar->kf, k->blob, k->bloblen,
+	    (size_t)idx + 1)) >= 0)
+		authkeys_delete(ar->kf.ak, (size_t)j);
+	return r;
+}
+
+/* The event's detail: the reason, and the options when there are any. */
+static void
+add_detail(const struct add_run *ar, size_t i, char *buf, size_t len)
+{
+	const char	*reason = ar->reason != NULL ? ar->reason : "";
+	const char	*opts = ar->newopts[i];
+
+	if (opts == NULL || ar->acts[i] == ACT_NONE)
+		(void)snprintf(buf, len, "%s", reason);
+	else
+		(void)snprintf(buf, len, "%s%soptions: %s", reason,
+		    reason[0] != '\0' ? "; " : "", opts);
 }
 
 static int
@@ -216,6 +433,7 @@ add_record(struct add_run *ar, const struct pubkey *k, size_t i)
 	struct ctx		*c = ar->c;
 	struct store_grant_new	 g;
 	struct store_event	 ev;
+	char			 detail[REASON_MAX + SSHOPTS_MAX + 16];
 	int			 r;
 
 	if (ar->acts[i] == ACT_NONE)
@@ -228,13 +446,16 @@ add_record(struct add_run *ar, const struct pubkey *k, size_t i)
 		g.added_uid = c->actor.uid;
 		g.reason = ar->reason;
 		g.path = ar->kf.path;
-		/* a line found in the file keeps the options it has there */
-		if (ar->acts[i] == ACT_RECORD)
-			g.options = ar->kf.ak->lines[ar->lineidx[i]].options;
+		g.options = ar->newopts[i];
+		g.expires_at = ar->expires[i];
 		if ((r = store_grant_add(ar->st, &g, c->now,
 		    &ar->grant_ids[i])) != 0)
 			return r;
-	}
+	} else if ((ar->acts[i] == ACT_UPDATE || ar->a->opts_given) &&
+	    (r = store_grant_set_options(ar->st, ar->grant_ids[i],
+	    ar->newopts[i], ar->expires[i])) < 0)
+		return r;
+	add_detail(ar, i, detail, sizeof(detail));
 	memset(&ev, 0, sizeof(ev));
 	ev.at = c->now;
 	ev.actor = c->actor.name;
@@ -242,13 +463,13 @@ add_record(struct add_run *ar, const struct pubkey *k, size_t i)
 	ev.action = act_names[ar->acts[i]];
 	ev.user = ar->acct->name;
 	ev.fingerprint = k->fingerprint;
-	ev.detail = ar->reason;
+	ev.detail = detail[0] != '\0' ? detail : NULL;
 	return store_event_append(ar->st, &ev);
 }
 
-/* Store rows, then lines, then the file, then commit. */
+/* The new lines and options, in memory. */
 static int
-add_apply(struct add_run *ar, const struct intake *in, int *changed)
+add_edit(struct add_run *ar, const struct intake *in, int *changed)
 {
 	const struct pubkey	*k;
 	size_t			 i;
@@ -260,17 +481,48 @@ add_apply(struct add_run *ar, const struct intake *in, int *changed)
 		if (ar->acts[i] != ACT_NONE)
 			*changed = 1;
 		if (ar->acts[i] == ACT_ADD || ar->acts[i] == ACT_REPAIR) {
-			if ((r = authkeys_append(ar->kf.ak, NULL, k->typename,
-			    k->b64, k->comment)) != 0)
+			if ((r = authkeys_append(ar->kf.ak, ar->newopts[i],
+			    k->typename, k->b64, k->comment)) != 0)
+				return r;
+			ar->lines++;
+		} else if (ar->lineidx[i] >= 0) {
+			if ((r = add_rewrite(ar, k, i)) != 0)
 				return r;
 			ar->lines++;
 		}
-		if (!ar->dry_run && (r = add_record(ar, k, i)) != 0) {
+	}
+	return 0;
+}
+
+/* Store rows, then lines, then the file (the caller commits). */
+static int
+add_apply(struct add_run *ar, const struct intake *in, int *changed)
+{
+	char	*after = NULL;
+	size_t	 i, alen = 0;
+	int	 r;
+
+	if ((r = add_edit(ar, in, changed)) != 0) {
+		(void)snprintf(ar->msg, sizeof(ar->msg), "%.600s: %s",
+		    ar->kf.disp, r == KE_MALFORMED ? "a line with these "
+		    "options would not read back as written" :
+		    keyadm_strerror(r));
+		return r;
+	}
+	if (ar->dry_run) {
+		if (ar->lines > 0 && (r = authkeys_render(ar->kf.ak, &after,
+		    &alen)) == 0)
+			r = report_diff(&ar->c->out, ar->kf.disp, ar->before,
+			    ar->blen, after, alen);
+		free(after);
+		return r;
+	}
+	for (i = 0; i < in->n; i++)
+		if ((r = add_record(ar, in->keys[i].key, i)) != 0) {
 			store_msg(ar, r);
 			return r;
 		}
-	}
-	if (ar->lines == 0 || ar->dry_run)
+	if (ar->lines == 0)
 		return 0;
 	ar->msg[0] = '\0';
 	if ((r = keyfile_write(&ar->kf, ar->msg, sizeof(ar->msg))) != 0)
@@ -286,11 +538,12 @@ static void
 add_report(struct add_run *ar, const struct intake *in, int changed)
 {
 	struct report	*o = &ar->c->out;
-	char		 user[128], path[PATH_MAX * 2];
+	char		 user[128], path[PATH_MAX * 2], when[32];
 	size_t		 i;
 
 	report_esc(ar->acct->name, user, sizeof(user));
 	report_esc(ar->kf.disp, path, sizeof(path));
+	/* in a dry run: whether it would change (as Ansible's check mode) */
 	report_bool(o, "changed", changed);
 	report_bool(o, "dry_run", ar->dry_run);
 	report_str(o, "user", ar->acct->name);
@@ -305,11 +558,15 @@ add_report(struct add_run *ar, const struct intake *in, int changed)
 			report_int(o, "id", (long long)ar->grant_ids[i]);
 		else
 			report_str(o, "id", NULL);
+		report_str(o, "options", ar->newopts[i]);
+		report_time(o, "expires_at", ar->expires[i]);
 		report_obj_end(o);
-		report_text(o, "%s: %s%s %s (%s) in %s%s", user,
+		report_text(o, "%s: %s%s %s (%s) in %s%s%s%s", user,
 		    ar->dry_run ? "would be " : "", act_names[ar->acts[i]],
 		    k->fingerprint, keyparse_type_label(k->type), path,
-		    ar->dry_run ? " (dry run)" : "");
+		    ar->expires[i] != 0 ? ", expires " : "",
+		    ar->expires[i] != 0 ? report_fmt_time(ar->expires[i],
+		    when, sizeof(when)) : "", ar->dry_run ? " (dry run)" : "");
 	}
 	report_arr_end(o);
 }
@@ -357,12 +614,244 @@ add_log(const struct add_run *ar, const struct intake *in)
 		    in->keys[i].key->fingerprint, ar->acct->name,
 		    ar->c->actor.name, ar->c->actor.uid,
 		    (long long)ar->grant_ids[i]);
-		if (ar->acts[i] == ACT_RECORD &&
-		    ar->kf.ak->lines[ar->lineidx[i]].options != NULL)
-			msg_err(ar->kf.disp, "line %zd: %s was already there "
-			    "with options; recorded as it is",
-			    ar->lineidx[i] + 1, in->keys[i].key->fingerprint);
+		if (ar->acts[i] == ACT_RECORD && !ar->a->opts_given &&
+		    ar->newopts[i] != NULL)
+			msg_err(ar->kf.disp, "%s was already there with "
+			    "options; recorded as it is",
+			    in->keys[i].key->fingerprint);
 	}
+}
+
+/* What revocation stands against one key. */
+struct revoked_state {
+	int	listed;		/* in the revoked-keys file */
+	int64_t	key_id;		/* 0: not in the store */
+	int64_t	revoked_at;	/* revoked for every account (store) */
+	int	user_revoked;	/* the account's last grant was revoked */
+};
+
+static int
+rev_cb(const struct store_keyrow *k, void *arg)
+{
+	struct revoked_state	*rs = arg;
+
+	rs->key_id = k->id;
+	rs->revoked_at = k->revoked_at;
+	return 0;
+}
+
+static int
+revoked_state(struct add_run *ar, const struct revfile *rf,
+    const struct pubkey *k, struct revoked_state *rs)
+{
+	char	status[16];
+	int	r;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->listed = revfile_contains(rf, k->blob, k->bloblen);
+	if (ar->st == NULL)
+		return 0;
+	if ((r = store_key_get(ar->st, k->fingerprint, rev_cb, rs)) < 0)
+		return r;
+	if (rs->key_id == 0)
+		return 0;
+	r = store_grant_last_status(ar->st, ar->acct->name, rs->key_id,
+	    status, sizeof(status));
+	if (r < 0)
+		return r;
+	rs->user_revoked = r == 0 && strcmp(status, "revoked") == 0;
+	return 0;
+}
+
+/* --force: unlist and forget the revocations, in one transaction. */
+static int
+unrevoke(struct add_run *ar, struct revfile *rf, const struct intake *in,
+    const struct revoked_state *rs)
+{
+	struct store_event	ev;
+	size_t			i, gone = 0;
+	int			r;
+
+	if ((r = store_begin(ar->st)) != 0)
+		return r;
+	for (i = 0; i < in->n && r >= 0; i++) {
+		if (!rs[i].listed && rs[i].revoked_at == 0)
+			continue;
+		gone += revfile_remove(rf, in->keys[i].key->blob,
+		    in->keys[i].key->bloblen);
+		if (rs[i].revoked_at != 0 &&
+		    (r = store_revocation_remove(ar->st, rs[i].key_id)) < 0)
+			break;
+		memset(&ev, 0, sizeof(ev));
+		ev.at = ar->c->now;
+		ev.actor = ar->c->actor.name;
+		ev.actor_uid = ar->c->actor.uid;
+		ev.action = "reinstate";
+		ev.user = ar->acct->name;
+		ev.fingerprint = in->keys[i].key->fingerprint;
+		ev.detail = ar->reason;
+		r = store_event_append(ar->st, &ev);
+	}
+	ar->msg[0] = '\0';
+	if (r >= 0 && gone > 0)
+		r = revfile_write(rf, ar->msg, sizeof(ar->msg));
+	if (r >= 0 && (r = store_commit(ar->st)) == 0)
+		return 0;
+	(void)store_rollback(ar->st);
+	if (ar->msg[0] == '\0')
+		store_msg(ar, r);
+	return r;
+}
+
+/* The dry run's view of --force: the diff of the revoked-keys file. */
+static int
+unrevoke_dry(struct add_run *ar, struct revfile *rf, const struct intake *in)
+{
+	char	*before = NULL, *after = NULL;
+	size_t	 blen = 0, alen = 0, i, gone = 0;
+	int	 r;
+
+	if ((r = revfile_render(rf, &before, &blen)) != 0)
+		return r;
+	for (i = 0; i < in->n; i++)
+		gone += revfile_remove(rf, in->keys[i].key->blob,
+		    in->keys[i].key->bloblen);
+	if (gone > 0 && (r = revfile_render(rf, &after, &alen)) == 0)
+		r = report_diff(&ar->c->out, rf->disp, before, blen, after,
+		    alen);
+	free(before);
+	free(after);
+	return r;
+}
+
+/* Say why one revoked key is refused. */
+static void
+refuse_revoked(const struct add_run *ar, const struct pubkey *k,
+    const struct revoked_state *rs, const struct revfile *rf)
+{
+	char	esc[PATH_MAX * 2];
+
+	report_esc(rf->disp, esc, sizeof(esc));
+	msg_err(ar->acct->name, "%s is revoked (%s%s); give --force and "
+	    "--reason to reinstate it", k->fingerprint, rs->listed ?
+	    "listed in " : rs->revoked_at != 0 ? "revoked for every account" :
+	    "its grant was revoked", rs->listed ? esc : "");
+}
+
+/*
+ * A revoked key needs --force; with it, it leaves the revoked-keys file
+ * before anything else happens (sshd would refuse it otherwise).
+ */
+static int
+add_revoked(struct add_run *ar, const struct intake *in)
+{
+	struct ctx		*c = ar->c;
+	struct revoked_state	*rs;
+	struct revfile		 rf;
+	size_t			 i, hit = 0, unlist = 0;
+	int			 r;
+
+	if ((rs = calloc(in->n, sizeof(*rs))) == NULL)
+		return KE_NOMEM;
+	r = revfile_open(&rf, c->rootfd, c->dispprefix,
+	    c->cfg.revoked_keys_file, 0, (int)c->cfg.busy_timeout_ms,
+	    ar->msg, sizeof(ar->msg));
+	for (i = 0; r == 0 && i < in->n; i++) {
+		if ((r = revoked_state(ar, &rf, in->keys[i].key,
+		    &rs[i])) != 0) {
+			store_msg(ar, r);
+			break;
+		}
+		if (!rs[i].listed && rs[i].revoked_at == 0 &&
+		    !rs[i].user_revoked)
+			continue;
+		hit++;
+		unlist += rs[i].listed || rs[i].revoked_at != 0;
+		if (!ar->a->force)
+			refuse_revoked(ar, in->keys[i].key, &rs[i], &rf);
+	}
+	if (r == 0 && hit > 0 && !ar->a->force) {
+		(void)snprintf(ar->msg, sizeof(ar->msg), "%.128s: nothing "
+		    "installed: a key is revoked", ar->acct->name);
+		r = KE_POLICY;
+	} else if (r == 0 && unlist > 0) {
+		report_obj_begin(&c->out, "revoked_keys_file");
+		report_str(&c->out, "path", rf.disp);
+		r = ar->dry_run ? unrevoke_dry(ar, &rf, in) :
+		    unrevoke(ar, &rf, in, rs);
+		/* a dry run says whether it would change */
+		report_bool(&c->out, "changed", r == 0);
+		report_obj_end(&c->out);
+		if (r == 0)
+			report_text(&c->out, "%s: %s %zu revoked key%s: %s",
+			    ar->acct->name, ar->dry_run ? "would reinstate" :
+			    "reinstated", unlist, unlist == 1 ? "" : "s",
+			    report_esc(rf.disp, ar->msg, sizeof(ar->msg)));
+	}
+	revfile_close(&rf);
+	free(rs);
+	return r;
+}
+
+static int
+add_alloc(struct add_run *ar, size_t n)
+{
+	ar->acts = calloc(n, sizeof(*ar->acts));
+	ar->grant_ids = calloc(n, sizeof(*ar->grant_ids));
+	ar->key_ids = calloc(n, sizeof(*ar->key_ids));
+	ar->lineidx = calloc(n, sizeof(*ar->lineidx));
+	ar->old = calloc(n, sizeof(*ar->old));
+	ar->newopts = calloc(n, sizeof(*ar->newopts));
+	ar->expires = calloc(n, sizeof(*ar->expires));
+	if (ar->acts == NULL || ar->grant_ids == NULL || ar->key_ids == NULL ||
+	    ar->lineidx == NULL || ar->old == NULL || ar->newopts == NULL ||
+	    ar->expires == NULL)
+		return KE_NOMEM;
+	return 0;
+}
+
+static void
+add_free(struct add_run *ar, size_t n)
+{
+	size_t	i;
+
+	keyfile_close(&ar->kf);
+	store_close(ar->st);
+	for (i = 0; i < n && ar->old != NULL; i++)
+		free(ar->old[i].options);
+	for (i = 0; i < n && ar->newopts != NULL; i++)
+		free(ar->newopts[i]);
+	free(ar->acts);
+	free(ar->grant_ids);
+	free(ar->key_ids);
+	free(ar->lineidx);
+	free(ar->old);
+	free(ar->newopts);
+	free(ar->expires);
+	free(ar->before);
+}
+
+/* Open the account's file (and keep its text for a dry run's diff). */
+static int
+add_open(struct add_run *ar)
+{
+	struct ctx	*c = ar->c;
+	int		 r;
+
+	r = keyfile_open(&ar->kf, c->rootfd, c->dispprefix,
+	    c->cfg.authorized_keys_file, ar->acct, !ar->dry_run,
+	    (int)c->cfg.busy_timeout_ms, ar->msg, sizeof(ar->msg));
+	if (r != 0)
+		return r;
+	ar->msg[0] = '\0';	/* safefs may leave a note on success */
+	if (c->verbose)
+		msg_err(ar->kf.disp, "%s, %zu lines, owner uid %lu, mode %04o",
+		    ar->kf.existed ? "read" : "not present yet",
+		    ar->kf.ak->n, (unsigned long)ar->kf.uid,
+		    (unsigned)ar->kf.mode);
+	if (ar->dry_run && ar->kf.existed)
+		r = authkeys_render(ar->kf.ak, &ar->before, &ar->blen);
+	return r;
 }
 
 static int
@@ -376,24 +865,10 @@ add_run(struct add_run *ar, const struct intake *in)
 	if (c->verbose)
 		msg_err(NULL, "store %s%s%s", c->dispprefix, c->cfg.database,
 		    ar->st == NULL ? " (not created yet)" : "");
-	ar->acts = calloc(in->n, sizeof(*ar->acts));
-	ar->grant_ids = calloc(in->n, sizeof(*ar->grant_ids));
-	ar->key_ids = calloc(in->n, sizeof(*ar->key_ids));
-	ar->lineidx = calloc(in->n, sizeof(*ar->lineidx));
-	if (ar->acts == NULL || ar->grant_ids == NULL || ar->key_ids == NULL ||
-	    ar->lineidx == NULL)
-		return KE_NOMEM;
-	r = keyfile_open(&ar->kf, c->rootfd, c->dispprefix,
-	    c->cfg.authorized_keys_file, ar->acct, !ar->dry_run,
-	    (int)c->cfg.busy_timeout_ms, ar->msg, sizeof(ar->msg));
-	if (r == 0)
-		ar->msg[0] = '\0';	/* safefs may leave a note on success */
-	if (r == 0 && c->verbose)
-		msg_err(ar->kf.disp, "%s, %zu lines, owner uid %lu, mode %04o",
-		    ar->kf.existed ? "read" : "not present yet",
-		    ar->kf.ak->n, (unsigned long)ar->kf.uid,
-		    (unsigned)ar->kf.mode);
-	if (r == 0 && !ar->dry_run && (r = store_begin(ar->st)) == 0)
+	if ((r = add_alloc(ar, in->n)) == 0 &&
+	    (r = add_revoked(ar, in)) == 0 &&
+	    (r = add_open(ar)) == 0 && !ar->dry_run &&
+	    (r = store_begin(ar->st)) == 0)
 		intx = 1;
 	if (r == 0)
 		r = add_plan(ar, in);
@@ -425,32 +900,41 @@ int
 cmd_add(struct ctx *c, int argc, char **argv)
 {
 	struct add_run	ar;
+	struct add_args	a;
 	struct account	acct;
 	struct intake	in;
-	const char	*reason = NULL;
-	int		dry_run = 0, skip = 0, worst = 0, r;
+	int		worst = 0, r;
 
-	if ((r = add_args(c, argc, argv, &reason, &dry_run, &skip)) != 0)
+	memset(&a, 0, sizeof(a));
+	memset(&in, 0, sizeof(in));
+	sshopts_init(&a.so);
+	if ((r = add_args(c, argc, argv, &a)) != 0) {
+		sshopts_free(&a.so);
+		free(a.opts);
 		return r > 0 ? 0 : r;
+	}
 	if ((r = c->lookup(c, argv[optind], &acct)) != 0) {
 		msg_err(argv[optind], "%s", r == KE_NOUSER ? "unknown user" :
 		    r == KE_CONFIG ? "home directory is not an absolute path" :
 		    "cannot read the password database");
+		sshopts_free(&a.so);
+		free(a.opts);
 		return r;
 	}
 	memset(&ar, 0, sizeof(ar));
 	ar.kf.dirfd = -1;
 	ar.c = c;
 	ar.acct = &acct;
-	ar.reason = reason;
-	ar.dry_run = dry_run;
+	ar.a = &a;
+	ar.reason = a.reason;
+	ar.dry_run = a.dry_run;
 	report_obj_begin(&c->out, NULL);
 	report_arr_begin(&c->out, "verdicts");
 	r = intake_files(c, argv + optind + 1, argc - optind - 1, &in);
 	report_arr_end(&c->out);
 	if (r == 0 && (in.err != 0 || in.rejected > 0)) {
 		worst = in.err != 0 ? in.err : KE_POLICY;
-		if (!skip || in.n == 0) {
+		if (!a.skip || in.n == 0) {
 			r = worst;
 			msg_err(acct.name, "nothing installed: %s",
 			    in.err != 0 ? "the submission has errors" :
@@ -462,7 +946,7 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	}
 	if (r == 0)
 		r = add_run(&ar, &in);
-	report_bool(&c->out, "skipped_rejected", skip && worst != 0);
+	report_bool(&c->out, "skipped_rejected", a.skip && worst != 0);
 	if (r != 0)
 		report_bool(&c->out, "changed", 0);	/* nothing was done */
 	else
@@ -470,12 +954,9 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	if (r != 0)
 		report_str(&c->out, "error", keyadm_strerror(r));
 	report_obj_end(&c->out);
-	keyfile_close(&ar.kf);
-	store_close(ar.st);
-	free(ar.acts);
-	free(ar.grant_ids);
-	free(ar.key_ids);
-	free(ar.lineidx);
+	add_free(&ar, in.n);
 	intake_free(&in);
+	sshopts_free(&a.so);
+	free(a.opts);
 	return r;
 }

@@ -24,12 +24,13 @@ cmd_check(struct ctx *c, int argc, char **argv)
 	int		ch, r;
 
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	opterr = 0;	/* our own message, in our own form */
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)printf("%s\n", usage_check);
 			return 0;
 		}
-		msg_err(NULL, "%s", usage_check);
+		msg_usage(argv[optind - 1], usage_check);
 		return KE_USAGE;
 	}
 	if (optind >= argc) {

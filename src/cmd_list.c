@@ -14,12 +14,15 @@
 #include "store.h"
 
 static const char usage_list[] =
-    "usage: keyadm list [USER] [--status active|revoked|expired|all]";
+    "usage: keyadm list [USER] "
+    "[--status active|revoked|expired|removed|all]";
 
 static int
 list_cb(const struct store_grant *g, void *arg)
 {
-	report_grant(arg, g);
+	struct ctx	*c = arg;
+
+	report_grant(&c->out, g, c->now);
 	return 0;
 }
 
@@ -34,13 +37,14 @@ list_args(int argc, char **argv, const char **status)
 	int	ch;
 
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	opterr = 0;	/* our own message, in our own form */
 	while ((ch = getopt_long(argc, argv, "hs:", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			(void)printf("%s\n", usage_list);
 			return 1;
 		}
 		if (ch != 's') {
-			msg_err(NULL, "%s", usage_list);
+			msg_usage(argv[optind - 1], usage_list);
 			return KE_USAGE;
 		}
 		*status = optarg;
@@ -90,7 +94,7 @@ cmd_list(struct ctx *c, int argc, char **argv)
 	report_grant_header(&c->out);
 	if (st != NULL)
 		r = store_grants_list(st, user, strcmp(status, "all") == 0 ?
-		    NULL : status, list_cb, &c->out);
+		    NULL : status, list_cb, c);
 	report_arr_end(&c->out);
 	if (r != 0 && st != NULL) {
 		msg_err(c->cfg.database, "%s", store_errmsg(st));

@@ -38,5 +38,7 @@ struct ctx {
 int	cmd_check(struct ctx *c, int argc, char **argv);
 int	cmd_add(struct ctx *c, int argc, char **argv);
 int	cmd_list(struct ctx *c, int argc, char **argv);
+int	cmd_revoke(struct ctx *c, int argc, char **argv);
+int	cmd_expire(struct ctx *c, int argc, char **argv);
 
 #endif

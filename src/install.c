@@ -257,10 +257,20 @@ ssize_t
 keyfile_find(const struct keyfile *kf, const unsigned char *blob,
     size_t bloblen)
 {
-	const struct authkeys_entry	*e;
-	ssize_t				 i = -1;
+	return keyfile_find_from(kf, blob, bloblen, 0);
+}
 
-	while ((i = authkeys_find(kf->ak, blob, bloblen, (size_t)(i + 1))) >= 0) {
+ssize_t
+keyfile_find_from(const struct keyfile *kf, const unsigned char *blob,
+    size_t bloblen, size_t start)
+{
+	const struct authkeys_entry	*e;
+	ssize_t				 i;
+
+	if (start > (size_t)SSIZE_MAX)
+		return -1;
+	for (i = (ssize_t)start - 1; (i = authkeys_find(kf->ak, blob,
+	    bloblen, (size_t)(i + 1))) >= 0;) {
 		e = &kf->ak->lines[i];
 		if (e->options == NULL || !has_option(e->options,
 		    "cert-authority"))

@@ -56,6 +56,9 @@ int	keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
  */
 ssize_t	keyfile_find(const struct keyfile *kf, const unsigned char *blob,
 	    size_t bloblen);
+/* The same, from line start on. */
+ssize_t	keyfile_find_from(const struct keyfile *kf, const unsigned char *blob,
+	    size_t bloblen, size_t start);
 /*
  * Render kf->ak and replace the file atomically.  On success msg may hold a
  * warning (the file was replaced but its directory could not be synced).

@@ -29,10 +29,16 @@ static const char usage_main[] =
 "usage: keyadm [--root DIR] [--config FILE] [--json] [-q] [-v] COMMAND [ARGS]\n"
 "commands:\n"
 "  check FILE...|-                     validate keys; writes nothing\n"
-"  add USER FILE...|- [--reason TEXT] [--dry-run] [--skip-rejected]\n"
+"  add USER FILE...|- [--restrict] [--from PATTERNS] [--command CMD]\n"
+"        [--option OPT]... [--expires DATE|DURATION] [--no-options]\n"
+"        [--reason TEXT] [--dry-run] [--skip-rejected] [--force]\n"
 "                                      validate, record and install keys\n"
 "  list [USER] [--status active|revoked|expired|removed|all]\n"
-"                                      show grants\n";
+"                                      show grants\n"
+"  revoke KEY [--user USER] --reason TEXT [--dry-run]\n"
+"                                      take a key away (KEY: SHA256:..., a\n"
+"                                      grant id or the .pub file)\n"
+"  expire [--dry-run]                  remove grants whose time has passed\n";
 
 static const struct {
 	const char	*name;
@@ -41,6 +47,8 @@ static const struct {
 	{ "check", cmd_check },
 	{ "add", cmd_add },
 	{ "list", cmd_list },
+	{ "revoke", cmd_revoke },
+	{ "expire", cmd_expire },
 };
 
 /* Make sure 0, 1 and 2 are open, so no file we open lands on them. */

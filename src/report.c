@@ -6,13 +6,16 @@
  * MUST: under --json, exactly one JSON document; nothing else on stdout.
  * MUST: times are RFC 3339 UTC.
  */
+#include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "err.h"
 #include "msg.h"
 #include "report.h"
+#include "udiff.h"
 
 #define ESC_MAX	(COMMENT_MAX * 4 + 16)
 
@@ -174,6 +177,26 @@ report_text(struct report *r, const char *fmt, ...)
 	(void)fputc('\n', r->out);
 }
 
+int
+report_diff(struct report *r, const char *path, const char *before,
+    size_t blen, const char *after, size_t alen)
+{
+	char	*d = NULL, esc[PATH_MAX * 2];
+	size_t	 dlen = 0;
+	int	 rc;
+
+	msg_escape(path, strlen(path), esc, sizeof(esc));
+	if ((rc = udiff(before, blen, after, alen, esc, esc, &d,
+	    &dlen)) != 0)
+		return rc;
+	if (r->json)
+		report_str(r, "diff", d);
+	else if (!r->quiet)
+		(void)fwrite(d, 1, dlen, r->out);
+	free(d);
+	return 0;
+}
+
 const char *
 report_esc(const char *s, char *buf, size_t buflen)
 {
@@ -253,20 +276,41 @@ report_key_error(struct report *r, const char *source, size_t lineno,
 void
 report_grant_header(struct report *r)
 {
-	report_text(r, "%-5s %-12s %-10s %5s %-50s %-8s %-20s %-12s %s", "ID",
-	    "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "ADDED", "BY",
-	    "COMMENT");
+	report_text(r, "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s %s",
+	    "ID", "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "EXPIRES",
+	    "ADDED", "BY", "COMMENT");
+}
+
+/* Time left until t: "never", "expired", "89d", "5h", "12m". */
+static const char *
+time_left(int64_t t, int64_t now, char *buf, size_t len)
+{
+	int64_t	left = t - now;
+
+	if (t == 0)
+		return "never";
+	if (left <= 0)
+		return "expired";
+	if (left >= 2 * 86400)
+		(void)snprintf(buf, len, "%lldd", (long long)(left / 86400));
+	else if (left >= 2 * 3600)
+		(void)snprintf(buf, len, "%lldh", (long long)(left / 3600));
+	else
+		(void)snprintf(buf, len, "%lldm", (long long)((left + 59) / 60));
+	return buf;
 }
 
 void
-report_grant(struct report *r, const struct store_grant *g)
+report_grant(struct report *r, const struct store_grant *g, int64_t now)
 {
-	char	t[32], com[ESC_MAX], by[128], user[128];
+	char	t[32], com[ESC_MAX], by[128], user[128], left[32];
 
 	if (!r->json) {
-		report_text(r, "%-5lld %-12s %-10s %5u %-50s %-8s %-20s %-12s "
-		    "%s", (long long)g->id, report_esc(g->user, user,
-		    sizeof(user)), keyparse_name_label(g->type), g->bits, g->fingerprint, g->status,
+		report_text(r, "%-5lld %-12s %-10s %5u %-50s %-8s %-8s %-20s "
+		    "%-12s %s", (long long)g->id, report_esc(g->user, user,
+		    sizeof(user)), keyparse_name_label(g->type), g->bits,
+		    g->fingerprint, g->status, strcmp(g->status, "active") == 0 ?
+		    time_left(g->expires_at, now, left, sizeof(left)) : "-",
 		    report_fmt_time(g->added_at, t, sizeof(t)),
 		    report_esc(g->added_by, by, sizeof(by)),
 		    report_esc(g->comment, com, sizeof(com)));

@@ -44,6 +44,13 @@ void	report_time(struct report *r, const char *key, int64_t t);
 /* Text mode only (no-op under --json or -q): a line, args escaped by caller. */
 void	report_text(struct report *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * What --dry-run would change in one file: a unified diff of before and
+ * after (udiff.h), printed as it is in text mode, or as the string "diff"
+ * of the current JSON object.  0 or KE_NOMEM.
+ */
+int	report_diff(struct report *r, const char *path, const char *before,
+	    size_t blen, const char *after, size_t alen);
 /* Escape untrusted text for a text line (wrapper of msg_escape). */
 const char *report_esc(const char *s, char *buf, size_t buflen);
 /* Format t as RFC 3339 UTC into buf ("-" when 0). */
@@ -56,8 +63,9 @@ void	report_key(struct report *r, const char *source, size_t lineno,
 /* A key line that could not be parsed or was refused before policy. */
 void	report_key_error(struct report *r, const char *source, size_t lineno,
 	    int err, const char *reason);
-/* One grant (list). */
-void	report_grant(struct report *r, const struct store_grant *g);
+/* One grant (list); the text row shows the time left from now. */
+void	report_grant(struct report *r, const struct store_grant *g,
+	    int64_t now);
 void	report_grant_header(struct report *r);
 
 #endif

@@ -88,6 +88,7 @@ enum stmt {
 	ST_GRANTS_KEY,
 	ST_GRANTS_EXPIRED,
 	ST_GRANT_CLOSE,
+	ST_GRANT_EXPIRE,
 	ST_GRANT_OPTIONS,
 	ST_GRANT_LAST,
 	ST_KEY_GET,
@@ -141,6 +142,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GRANT_CLOSE] =
 	    "UPDATE grants SET status = ?2, revoked_at = ?3, revoked_by = ?4, "
 	    "revoked_reason = ?5 WHERE id = ?1 AND status = 'active'",
+	/* only a grant whose time has passed (it may have been renewed) */
+	[ST_GRANT_EXPIRE] =
+	    "UPDATE grants SET status = ?2, revoked_at = ?3, revoked_by = ?4, "
+	    "revoked_reason = ?5 WHERE id = ?1 AND status = 'active' "
+	    "AND expires_at IS NOT NULL AND expires_at <= ?3",
 	[ST_GRANT_OPTIONS] =
 	    "UPDATE grants SET options = ?2, expires_at = ?3 "
 	    "WHERE id = ?1 AND status = 'active'",
@@ -1129,7 +1135,9 @@ int
 store_grant_close(struct store *s, int64_t grant_id, const char *status,
     int64_t now, const char *by, const char *reason)
 {
-	sqlite3_stmt	*st = s->st[ST_GRANT_CLOSE];
+	sqlite3_stmt	*st = s->st[status != NULL &&
+			    strcmp(status, "expired") == 0 ? ST_GRANT_EXPIRE :
+			    ST_GRANT_CLOSE];
 
 	if (status == NULL || by == NULL || (strcmp(status, "revoked") != 0 &&
 	    strcmp(status, "expired") != 0 && strcmp(status, "removed") != 0))

@@ -137,7 +137,8 @@ int	 store_grants_find(struct store *s, const struct store_grant_query *q,
 /*
  * End an active grant: status "revoked", "expired" or "removed", with the
  * time, the actor and why (kept in revoked_at, revoked_by,
- * revoked_reason).  0, or 1 when the grant was not active.
+ * revoked_reason).  0, or 1 when the grant was not active, or (for
+ * "expired") its expiry time is not past now: it may have been renewed.
  */
 int	 store_grant_close(struct store *s, int64_t grant_id,
 	    const char *status, int64_t now, const char *by,

@@ -5,7 +5,10 @@
 # makes real key pairs with ssh-keygen the way users do, and then does what
 # an administrator does: check a key, add it, add it again (nothing
 # changes), list the grants as text and JSON, and watch keyadm refuse a weak
-# key, a private key sent by mistake and a home with a planted symlink.
+# key, a private key sent by mistake and a home with a planted symlink;
+# then restrict a key with options and an expiry, revoke a key everywhere
+# (the revoked-keys file sshd reads), refuse to add it back without
+# --force, and expire grants whose time has passed.
 # Nothing outside the tree is touched; the tree is removed at the end
 # (KEEP=1 keeps it).
 set -eu
@@ -86,11 +89,38 @@ ls -ld "$tree/home/alice" "$tree/home/alice/.ssh" "$tree/home/alice/.ssh/authori
 cat "$tree/home/alice/.ssh/authorized_keys"
 
 echo
+echo "== restrict what a key may do; options are checked as sshd parses them"
+run add bob "$tree/inbox/bob.pub" --restrict --from "10.0.0.0/8,*.example.com" \
+    --command /usr/bin/aspshell --expires 90d --reason "ticket 4714" --dry-run
+run add bob "$tree/inbox/bob.pub" --restrict --from "10.0.0.0/8,*.example.com" \
+    --command /usr/bin/aspshell --expires 90d --reason "ticket 4714"
+run add bob "$tree/inbox/bob.pub" --from "10.0.0.1/8"
+cat "$tree/home/bob/.ssh/authorized_keys"
+
+echo
+echo "== alice's laptop is stolen: revoke her key everywhere"
+run add bob "$tree/inbox/alice.pub" --reason "alice helps bob"
+run revoke "$tree/inbox/alice.pub" --reason "laptop stolen" --dry-run
+run revoke "$tree/inbox/alice.pub" --reason "laptop stolen"
+cat "$tree/etc/ssh/keyadm_revoked_keys"
+run add alice "$tree/inbox/alice.pub" --reason "found it again"
+run list --status revoked
+
+echo
+echo "== a key that expires in two seconds, then the cron job"
+ssh-keygen -q -t ed25519 -N '' -C 'contractor@laptop' -f "$tree/inbox/contractor"
+run add alice "$tree/inbox/contractor.pub" --expires 2s --reason "one-off"
+run list alice
+sleep 3
+run expire
+run list --status expired
+
+echo
 echo "== bob plants a symbolic link to root's keys; keyadm refuses"
 rm -rf "$tree/home/bob/.ssh"
 mkdir -p "$tree/root/.ssh"
 ln -s "$tree/root/.ssh" "$tree/home/bob/.ssh"
-run add bob "$tree/inbox/alice.pub" --reason "should not land in /root"
+run add bob "$tree/inbox/bob-putty.pub" --reason "should not land in /root"
 ls -la "$tree/root/.ssh"
 echo
 echo "== demo done"

@@ -347,11 +347,17 @@ file_equals(const char *path, const void *data, size_t len)
 void
 tree_make(struct tree *t)
 {
+	tree_make_at(t, "/tmp");
+}
+
+void
+tree_make_at(struct tree *t, const char *parent)
+{
 	char	path[PATH_MAX], text[1024];
 	int	n;
 
 	memset(t, 0, sizeof(*t));
-	xsnprintf(t->base, sizeof(t->base), "/tmp/keyadm-cli.XXXXXX");
+	xsnprintf(t->base, sizeof(t->base), "%s/keyadm-cli.XXXXXX", parent);
 	cr_assert_not_null(mkdtemp(t->base), "mkdtemp: %s", strerror(errno));
 	cr_assert_eq(chmod(t->base, 0755), 0);
 	xsnprintf(t->root, sizeof(t->root), "%s", t->base);

@@ -62,6 +62,9 @@ struct tree {
  * ROOT/inbox (0755) and ROOT/root (0700, root's home).
  */
 void	tree_make(struct tree *t);
+/* The same under parent instead of /tmp (sshd's StrictModes walks a
+ * central key file's path up to "/", and /tmp is world-writable). */
+void	tree_make_at(struct tree *t, const char *parent);
 /* Remove the tree with nftw (depth first, not following links). */
 void	tree_remove(struct tree *t);
 /* out = ROOT + "/" + rel. */

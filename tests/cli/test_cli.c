@@ -750,7 +750,7 @@ Test(cli, list_shows_the_grant)
 	for (tok = strtok_r(line, " ", &save); tok != NULL && n < 16;
 	    tok = strtok_r(NULL, " ", &save))
 		col[n++] = tok;
-	cr_assert_eq(n, 9, "list row has %d columns:\n%s", n, r.out);
+	cr_assert_eq(n, 10, "list row has %d columns:\n%s", n, r.out);
 	cr_assert_str_eq(col[0], "1");
 	cr_assert_str_eq(col[1], "alice");
 	cr_assert(strcmp(col[2], "ecdsa-sha2-nistp384") == 0 ||
@@ -758,11 +758,12 @@ Test(cli, list_shows_the_grant)
 	cr_assert_str_eq(col[3], "384");
 	cr_assert_str_eq(col[4], fp);
 	cr_assert_str_eq(col[5], "active");
-	cr_assert(strlen(col[6]) == 20 && col[6][10] == 'T', "added %s",
-	    col[6]);
+	cr_assert_str_eq(col[6], "never");	/* EXPIRES: time left */
+	cr_assert(strlen(col[7]) == 20 && col[7][10] == 'T', "added %s",
+	    col[7]);
 	if (by != NULL)
-		cr_assert_str_eq(col[7], by);
-	cr_assert_str_eq(col[8], "alice@desk");
+		cr_assert_str_eq(col[8], by);
+	cr_assert_str_eq(col[9], "alice@desk");
 	run_free(&r);
 
 	cr_assert_eq(ka(&r, NULL, "--json", "list", "alice", NULL), 0);

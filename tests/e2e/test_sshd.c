@@ -7,7 +7,11 @@
  * real sshd reads.  sshd runs on 127.0.0.1 on a free high port with its own
  * configuration, host key and pid file (StrictModes yes, public keys only).
  * ssh must fail before the add, succeed after it, and fail with a key that
- * was never added.
+ * was never added.  sshd's RevokedKeys is the tree's revoked-keys file:
+ * after revoke the key stays out even when its line is put back by hand;
+ * after its expiry-time it stays out; from= and command= act in sshd as
+ * keyadm meant; a central root-owned layout (AuthorizedKeysFile
+ * TREE/etc/ssh/authorized_keys/%u) works.
  *
  * Root only (useradd, sshd); skipped otherwise or without /usr/sbin/sshd.
  * .fini stops sshd and deletes the account even when the test fails.
@@ -204,12 +208,28 @@ make_user(uid_t *uid, gid_t *gid)
 	free(grtext);
 }
 
+/*
+ * sshd refuses every key while its RevokedKeys file is missing, so each
+ * test starts with an empty one, as the package installs it.
+ */
 static void
-start_sshd(unsigned int port)
+empty_revoked_file(void)
+{
+	char	p[PATH_MAX];
+
+	mkdirs(tree_path(&T, p, sizeof(p), "etc/ssh"), 0755);
+	spew(tree_path(&T, p, sizeof(p), "etc/ssh/keyadm_revoked_keys"), "",
+	    0, 0644);
+}
+
+/* akfile: sshd's AuthorizedKeysFile. */
+static void
+start_sshd(unsigned int port, const char *akfile)
 {
 	struct run_result	 r;
 	char			 conf[PATH_MAX], hostkey[PATH_MAX],
-				 pidfile[PATH_MAX], text[4096], *log;
+				 pidfile[PATH_MAX], text[4096], *log,
+				 revoked[PATH_MAX];
 	const char		*kg[] = { "ssh-keygen", "-q", "-t", "ed25519",
 				    "-N", "", "-C", "keyadm-e2e-host", "-f",
 				    hostkey, NULL };
@@ -225,6 +245,7 @@ start_sshd(unsigned int port)
 	xsnprintf(conf, sizeof(conf), "%s/sshd_config", sshd_dir);
 	xsnprintf(pidfile, sizeof(pidfile), "%s/sshd.pid", sshd_dir);
 	xsnprintf(sshd_log, sizeof(sshd_log), "%s/sshd.log", sshd_dir);
+	tree_path(&T, revoked, sizeof(revoked), "etc/ssh/keyadm_revoked_keys");
 	run_prog(&r, NULL, 0, kg, 60);
 	cr_assert_eq(r.status, 0, "ssh-keygen host key: %s", r.err);
 	run_free(&r);
@@ -241,12 +262,13 @@ start_sshd(unsigned int port)
 	    "KbdInteractiveAuthentication no\n"
 	    "HostbasedAuthentication no\n"
 	    "UsePAM no\n"
-	    "AuthorizedKeysFile .ssh/authorized_keys\n"
+	    "AuthorizedKeysFile %s\n"
+	    "RevokedKeys %s\n"
 	    "AllowUsers %s\n"
 	    "LogLevel VERBOSE\n"
 	    "MaxAuthTries 3\n"
 	    "LoginGraceTime 20\n",
-	    port, hostkey, pidfile, user);
+	    port, hostkey, pidfile, akfile, revoked, user);
 	cr_assert(len > 0 && (size_t)len < sizeof(text));
 	spew(conf, text, (size_t)len, 0600);
 
@@ -331,7 +353,8 @@ Test(e2e_sshd, add_lets_the_key_in_and_only_that_key)
 	    sizeof(key2));
 	xsnprintf(pub1, sizeof(pub1), "%s.pub", key1);
 	port = free_port();
-	start_sshd(port);
+	empty_revoked_file();
+	start_sshd(port, ".ssh/authorized_keys");
 
 	/* before add: no authorized_keys at all, so no way in */
 	cr_assert_eq(try_ssh(key1, port, &r), 255, "ssh got in before add "
@@ -361,4 +384,192 @@ Test(e2e_sshd, add_lets_the_key_in_and_only_that_key)
 	    "(exit %d): %s", r.status, r.out);
 	cr_assert(strstr(r.out, "keyadm-e2e-ok") == NULL);
 	run_free(&r);
+}
+
+/* --- revoke, expiry, options, central layout ------------------------ */
+
+/*
+ * A fresh tree (under parent), account, key and sshd; key gets the private
+ * key's path.  akfile NULL: the central layout in the tree,
+ * TREE/etc/ssh/authorized_keys/%u.
+ */
+static unsigned int
+setup(const char *parent, const char *akfile, char *key, size_t keylen)
+{
+	char		central[PATH_MAX];
+	unsigned int	port;
+	uid_t		uid;
+	gid_t		gid;
+
+	need_root_and_sshd();
+	tree_make_at(&T, parent);
+	make_user(&uid, &gid);
+	tree_keygen(&T, "ed25519", 0, "e2e@client", "id_ed25519", key,
+	    keylen);
+	empty_revoked_file();
+	xsnprintf(central, sizeof(central), "%s/etc/ssh/authorized_keys/%%u",
+	    T.root);
+	port = free_port();
+	start_sshd(port, akfile != NULL ? akfile : central);
+	return port;
+}
+
+/* keyadm --root TREE ARGS...; must exit want. */
+static void
+keyadm_ok(int want, const char *const *args)
+{
+	struct run_result	r;
+
+	cr_assert_eq(run_keyadm(&r, NULL, args), want, "keyadm %s %s: exit "
+	    "%d: %s", args[2], args[3], r.status, r.err);
+	run_free(&r);
+}
+
+static void
+ssh_in(const char *key, unsigned int port, const char *want_out)
+{
+	struct run_result	r;
+	char			*log;
+
+	if (try_ssh(key, port, &r) != 0 || strcmp(r.out, want_out) != 0) {
+		log = log_text();
+		cr_assert_fail("ssh: exit %d, stdout %s, stderr %s, want %s\n"
+		    "sshd log:\n%s", r.status, r.out, r.err, want_out, log);
+	}
+	run_free(&r);
+}
+
+static void
+ssh_out(const char *key, unsigned int port, const char *why)
+{
+	struct run_result	r;
+
+	cr_assert_eq(try_ssh(key, port, &r), 255, "%s: ssh got in (exit %d): "
+	    "%s", why, r.status, r.out);
+	cr_assert(strstr(r.out, "keyadm-e2e-ok") == NULL);
+	run_free(&r);
+}
+
+/* 1 when the sshd log holds text (sshd logs as it goes). */
+static int
+log_has(const char *text)
+{
+	char	*log = log_text();
+	int	 has = strstr(log, text) != NULL;
+
+	free(log);
+	return has;
+}
+
+Test(e2e_sshd, revoke_keeps_the_key_out_even_when_put_back)
+{
+	char		 key[PATH_MAX], pub[PATH_MAX], ak[PATH_MAX], rel[80];
+	char		*line, *text;
+	size_t		 n;
+	unsigned int	 port;
+
+	port = setup("/tmp", ".ssh/authorized_keys", key, sizeof(key));
+	xsnprintf(pub, sizeof(pub), "%s.pub", key);
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    NULL });
+	ssh_in(key, port, "keyadm-e2e-ok\n");
+	xsnprintf(rel, sizeof(rel), "home/%s/.ssh/authorized_keys", user);
+	tree_path(&T, ak, sizeof(ak), rel);
+	line = slurp(ak, &n);
+
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "revoke", pub,
+	    "--reason", "e2e: laptop lost", NULL });
+	ssh_out(key, port, "after revoke");
+
+	/* the line comes back by hand: the revoked-keys file still holds */
+	text = slurp(ak, NULL);
+	cr_assert_str_eq(text, "", "revoke left a line: %s", text);
+	free(text);
+	spew(ak, line, n, 0600);
+	cr_assert_eq(chown(ak, getpwnam(user)->pw_uid,
+	    getpwnam(user)->pw_gid), 0);
+	ssh_out(key, port, "line put back after revoke");
+	cr_assert(log_has("revoked"), "sshd did not say the key is revoked");
+	free(line);
+}
+
+Test(e2e_sshd, expiry_time_is_enforced_by_sshd_then_expire_cleans_up)
+{
+	struct run_result	 r;
+	char			 key[PATH_MAX], pub[PATH_MAX], ak[PATH_MAX],
+				 rel[80], *text;
+	unsigned int		 port;
+
+	port = setup("/tmp", ".ssh/authorized_keys", key, sizeof(key));
+	xsnprintf(pub, sizeof(pub), "%s.pub", key);
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    "--expires", "4s", NULL });
+	ssh_in(key, port, "keyadm-e2e-ok\n");
+	(void)sleep(6);
+	ssh_out(key, port, "after the expiry time");
+	xsnprintf(rel, sizeof(rel), "home/%s/.ssh/authorized_keys", user);
+	tree_path(&T, ak, sizeof(ak), rel);
+	text = slurp(ak, NULL);
+	cr_assert(strstr(text, "expiry-time=\"") != NULL, "%s", text);
+	free(text);
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "expire", NULL });
+	text = slurp(ak, NULL);
+	cr_assert_str_eq(text, "", "expire left a line: %s", text);
+	free(text);
+	cr_assert_eq(run_keyadm(&r, NULL, (const char *[]){ "--root", T.root,
+	    "--json", "list", user, "--status", "expired", NULL }), 0);
+	cr_assert(strstr(r.out, "\"status\":\"expired\"") != NULL, "%s",
+	    r.out);
+	run_free(&r);
+}
+
+Test(e2e_sshd, from_and_command_act_in_sshd)
+{
+	char		 key[PATH_MAX], pub[PATH_MAX];
+	unsigned int	 port;
+
+	port = setup("/tmp", ".ssh/authorized_keys", key, sizeof(key));
+	xsnprintf(pub, sizeof(pub), "%s.pub", key);
+	/* from= a network we are not in: out */
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    "--from", "10.0.0.0/8,*.invalid", NULL });
+	ssh_out(key, port, "from=10.0.0.0/8 but we come from 127.0.0.1");
+	/* the same key again with new options: the grant is updated */
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    "--from", "127.0.0.1", NULL });
+	ssh_in(key, port, "keyadm-e2e-ok\n");
+	/* command= runs instead of what the client asks for */
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    "--from", "127.0.0.1", "--restrict", "--command",
+	    "echo \"forced by keyadm\"", NULL });
+	ssh_in(key, port, "forced by keyadm\n");
+}
+
+Test(e2e_sshd, central_root_owned_layout)
+{
+	struct stat	 st;
+	char		 key[PATH_MAX], pub[PATH_MAX], conf[PATH_MAX],
+			 text[512], rel[80], ak[PATH_MAX];
+	unsigned int	 port;
+
+	/* sshd walks a central file's path up to "/": not under /tmp */
+	port = setup("/run", NULL, key, sizeof(key));
+	xsnprintf(pub, sizeof(pub), "%s.pub", key);
+	xsnprintf(text, sizeof(text), "authorized_keys_file = "
+	    "/etc/ssh/authorized_keys/%%u\n");
+	spew(tree_path(&T, conf, sizeof(conf), "etc/keyadm.conf"), text,
+	    strlen(text), 0644);
+	ssh_out(key, port, "before add");
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "add", user, pub,
+	    NULL });
+	xsnprintf(rel, sizeof(rel), "etc/ssh/authorized_keys/%s", user);
+	tree_path(&T, ak, sizeof(ak), rel);
+	cr_assert_eq(lstat(ak, &st), 0, "%s: %s", ak, strerror(errno));
+	cr_assert(st.st_uid == 0 && (st.st_mode & 07777) == 0644,
+	    "%s: uid %u mode %04o", ak, (unsigned)st.st_uid,
+	    st.st_mode & 07777);
+	ssh_in(key, port, "keyadm-e2e-ok\n");
+	keyadm_ok(0, (const char *[]){ "--root", T.root, "revoke", pub,
+	    "--user", user, "--reason", "e2e", NULL });
+	ssh_out(key, port, "after revoke");
 }

@@ -690,7 +690,7 @@ Test(report, grant_json_fields)
 	report_obj_begin(&R, NULL);
 	report_arr_begin(&R, "grants");
 	report_grant_header(&R);
-	report_grant(&R, &g);
+	report_grant(&R, &g, 1704164645);
 	g.id = 8;
 	g.options = "no-pty,from=\"10.0.0.0/8\"";
 	g.reason = "ticket\t42";
@@ -699,7 +699,7 @@ Test(report, grant_json_fields)
 	g.comment = NULL;
 	g.added_uid = 1001;
 	g.added_by = "bob\xff";
-	report_grant(&R, &g);
+	report_grant(&R, &g, 1704164645);
 	report_arr_end(&R);
 	report_obj_end(&R);
 	assert_json(mem_text(), "{\"grants\":["
@@ -728,13 +728,76 @@ Test(report, grant_text_row)
 	g.comment = "x\x1b";
 	mem_open(0, 0);
 	report_grant_header(&R);
-	report_grant(&R, &g);
+	report_grant(&R, &g, 1704164645);
 	(void)snprintf(want, sizeof(want),
-	    "%-5s %-12s %-10s %5s %-50s %-8s %-20s %-12s %s\n"
-	    "%-5d %-12s %-10s %5u %-50s %-8s %-20s %-12s %s\n",
-	    "ID", "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "ADDED",
-	    "BY", "COMMENT",
+	    "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s %s\n"
+	    "%-5d %-12s %-10s %5u %-50s %-8s %-8s %-20s %-12s %s\n",
+	    "ID", "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "EXPIRES",
+	    "ADDED", "BY", "COMMENT",
 	    7, "alice", "ED25519", 256, "SHA256:abcDEF+/0123", "active",
-	    "2024-01-02T03:04:05Z", "root", "x\\x1b");
+	    "never", "2024-01-02T03:04:05Z", "root", "x\\x1b");
 	cr_assert_str_eq(mem_text(), want);
+}
+
+/* The EXPIRES column: time left from now, in the largest fitting unit. */
+Test(report, grant_text_time_left)
+{
+	static const struct {
+		int64_t		 left;
+		const char	*want;
+	} cases[] = {
+		{ 90 * 86400, "90d" }, { 2 * 86400, "2d" },
+		{ 2 * 86400 - 1, "47h" }, { 2 * 3600, "2h" },
+		{ 2 * 3600 - 1, "120m" }, { 61, "2m" }, { 1, "1m" },
+		{ 0, "expired" }, { -5, "expired" },
+	};
+	struct store_grant	g;
+	size_t			i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample_grant(&g);
+		g.expires_at = 1800000000;
+		mem_open(0, 0);
+		report_grant(&R, &g, 1800000000 - cases[i].left);
+		cr_assert(strstr(mem_text(), cases[i].want) != NULL,
+		    "left %lld: %s", (long long)cases[i].left, mem_text());
+		g.status = "revoked";	/* a closed grant shows "-" */
+		mem_open(0, 0);
+		report_grant(&R, &g, 1800000000 - cases[i].left);
+		cr_assert(strstr(mem_text(), " - ") != NULL, "%s", mem_text());
+	}
+}
+
+/* msg_escape_view: the same as msg_escape, but a backslash stays one. */
+Test(report, escape_view_keeps_backslashes)
+{
+	char	out[64];
+
+	msg_escape_view("a\\\"b", 4, out, sizeof(out));
+	cr_assert_str_eq(out, "a\\\"b");
+	msg_escape("a\\\"b", 4, out, sizeof(out));
+	cr_assert_str_eq(out, "a\\\\\"b");
+	msg_escape_view("x\ry\x1b\xe2\x80\xae", 7, out, sizeof(out));
+	cr_assert_str_eq(out, "x\\x0dy\\x1b\\xe2\\x80\\xae");
+	msg_escape_view("caf\xc3\xa9", 5, out, sizeof(out));
+	cr_assert_str_eq(out, "caf\xc3\xa9");
+}
+
+/* msg_printable: what a --reason may be. */
+Test(report, printable_reason)
+{
+	char	long_reason[REASON_MAX + 2];
+
+	cr_assert(msg_printable("ticket 4711: laptop \\ stolen", REASON_MAX));
+	cr_assert(msg_printable("caf\xc3\xa9", REASON_MAX));
+	cr_assert(!msg_printable("two\nlines", REASON_MAX));
+	cr_assert(!msg_printable("bell\a", REASON_MAX));
+	cr_assert(!msg_printable("bidi\xe2\x80\xae", REASON_MAX));
+	cr_assert(!msg_printable("bad\xff", REASON_MAX));
+	memset(long_reason, 'x', sizeof(long_reason) - 1);
+	long_reason[REASON_MAX] = '\0';
+	cr_assert(msg_printable(long_reason, REASON_MAX));
+	long_reason[REASON_MAX] = 'x';
+	long_reason[REASON_MAX + 1] = '\0';
+	cr_assert(!msg_printable(long_reason, REASON_MAX));
 }
