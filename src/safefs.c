@@ -40,12 +40,14 @@
  * MUST keep errno of the failing call intact through cleanup.
  */
 #include <sys/file.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,7 +62,7 @@
 #define DISP_MAX	(PATH_MAX + 256)	/* longest display path built */
 #define TMP_SUFFIX	".keyadm-new"	/* after "." NAME: the temporary */
 #define TMP_TRIES	4	/* creates tried before giving up */
-#define LOCK_POLL_MS	10	/* sleep between two flock attempts */
+#define LOCK_TICK_MS	50	/* a lock wait looks at the clock this often */
 #define DIR_OPEN	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_OPEN	(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
 			    O_NOCTTY)
@@ -86,7 +88,6 @@ static int	walk_step(int *, const char *, const char *, uid_t, char *,
 static int	make_dir(int, const char *, const char *, uid_t, gid_t,
 		    mode_t, int *, char *, size_t);
 static long	ms_since(const struct timespec *);
-static void	nap_ms(long);
 static int	check_file(const struct stat *, const char *, uid_t, size_t,
 		    char *, size_t);
 static int	open_file(int, const char *, const char *, uid_t, size_t,
@@ -492,43 +493,70 @@ ms_since(const struct timespec *start)
 	    (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/* SIGALRM only interrupts a blocking flock; nothing else to do. */
 static void
-nap_ms(long ms)
+on_alarm(int sig)
 {
-	struct timespec	ts;
+	(void)sig;
+}
 
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+/*
+ * Wait in flock itself, queued in the kernel, not in a sleep loop that
+ * others can overtake forever.  A repeating timer (no SA_RESTART) breaks
+ * the wait every LOCK_TICK_MS to look at the clock; the old handler and
+ * timer are put back.  0, or -1 with errno (EWOULDBLOCK when timed out).
+ */
+static int
+flock_wait(int fd, int timeout_ms)
+{
+	struct sigaction	sa, old_sa;
+	struct itimerval	it, old_it, zero;
+	struct timespec		start;
+	int			r, e;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || timeout_ms <= 0 ||
+	    clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	(void)sigemptyset(&sa.sa_mask);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = LOCK_TICK_MS * 1000;
+	it.it_interval = it.it_value;
+	memset(&zero, 0, sizeof(zero));
+	if (sigaction(SIGALRM, &sa, &old_sa) == -1)
+		return -1;
+	if (setitimer(ITIMER_REAL, &it, &old_it) == -1) {
+		e = errno;
+		(void)sigaction(SIGALRM, &old_sa, NULL);
+		errno = e;
+		return -1;
+	}
+	while ((r = flock(fd, LOCK_EX)) == -1 && errno == EINTR &&
+	    ms_since(&start) < timeout_ms)
 		continue;
+	e = r == -1 && errno == EINTR ? EWOULDBLOCK : errno;
+	(void)setitimer(ITIMER_REAL, &zero, NULL);
+	(void)setitimer(ITIMER_REAL, &old_it, NULL);
+	(void)sigaction(SIGALRM, &old_sa, NULL);
+	errno = e;
+	return r;
 }
 
 int
 safefs_lock(int dirfd, const char *disp, int timeout_ms, char *msg,
     size_t msglen)
 {
-	struct timespec	start;
-	long		waited;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
-		return fail(msg, msglen, KE_INTERNAL, disp, "clock: %s",
-		    strerror(errno));
-	for (;;) {
-		if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK)
-			return fail(msg, msglen, KE_IO, disp, "cannot lock: %s",
-			    strerror(errno));
-		waited = ms_since(&start);
-		if (waited >= timeout_ms)
-			return fail(msg, msglen, KE_BUSY, disp,
-			    "locked by another process (keyadm, or the "
-			    "account itself); try again");
-		nap_ms(timeout_ms - waited < LOCK_POLL_MS ?
-		    timeout_ms - waited : LOCK_POLL_MS);
-	}
+	if (flock_wait(dirfd, timeout_ms) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return fail(msg, msglen, KE_BUSY, disp,
+		    "locked by another process (keyadm, or the "
+		    "account itself); try again");
+	return fail(msg, msglen, KE_IO, disp, "cannot lock: %s",
+	    strerror(errno));
 }
 
 /* What a file must be before it is read. */

@@ -25,6 +25,9 @@
  *  - A file that is not ours (not SQLite, a foreign application_id, or
  *    tables without our application_id) or whose user_version is newer
  *    than the code is refused before anything writes to it.
+ *  - store_open holds an flock on the database directory (shared when
+ *    read-only) from checking the file to the last migration, so no
+ *    opener sees a database another is still creating or upgrading.
  *  - Each migration runs in its own BEGIN IMMEDIATE transaction together
  *    with setting application_id and user_version; the version is read
  *    again inside the transaction, so concurrent openers cannot apply a
@@ -50,6 +53,7 @@
  * XXX -wal and -shm are opened by name by SQLite; the directory is 0700
  * and owned by us, so nobody else can plant them.
  */
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -60,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -71,6 +76,7 @@
 
 #define STORE_MSG_MAX	512		/* one message line */
 #define HASH_HEX_LEN	64		/* hex SHA-256 */
+#define OPEN_LOCK_NAP_MS 2		/* between two tries of the open lock */
 #define EVENT_HASH_TAG	"keyadm-event-v1"	/* domain of the event hash */
 
 enum stmt {
@@ -732,6 +738,43 @@ prepare_all(struct store *s)
 	return 0;
 }
 
+/*
+ * Hold the database directory's flock while the file is checked, opened,
+ * identified and migrated (shared for read-only): a process that finds
+ * the file while another is still creating or migrating it would read a
+ * half-made schema ("not a keyadm database"), or meet a lock SQLite does
+ * not wait for (the switch to WAL).  Polls without signals, so that a
+ * library user such as the PAM module is never disturbed; it is held for
+ * milliseconds.
+ */
+static int
+lock_dbdir(struct store *s, int dirfd, int shared, int busy_ms)
+{
+	struct timespec	start, now, nap = { 0, OPEN_LOCK_NAP_MS * 1000000L };
+	long		waited;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+		return fail(s, KE_INTERNAL, "clock: %s", strerror(errno));
+	if (busy_ms < 0)
+		busy_ms = STORE_BUSY_MS;
+	for (;;) {
+		if (flock(dirfd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return fail(s, KE_IO, "cannot lock its directory: %s",
+			    strerror(errno));
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			return fail(s, KE_INTERNAL, "clock: %s",
+			    strerror(errno));
+		waited = (long)(now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= busy_ms)
+			return fail(s, KE_BUSY, "being created or upgraded by "
+			    "another process; try again");
+		(void)nanosleep(&nap, NULL);
+	}
+}
+
 int
 store_open(int rootfd, const char *dispprefix, const char *dbpath,
     int flags, int busy_ms, struct store **out, char *msg, size_t msglen)
@@ -755,12 +798,13 @@ store_open(int rootfd, const char *dispprefix, const char *dbpath,
 	s->readonly = (flags & STORE_READONLY) != 0;
 	if ((r = path_ok(s, &a)) == 0 &&
 	    (r = walk_dirs(s, &a, &dirfd, &name)) == 0 &&
+	    (r = lock_dbdir(s, dirfd, s->readonly, busy_ms)) == 0 &&
 	    (r = check_dbfile(s, &a, dirfd, name, &st)) == 0 &&
 	    (r = open_db(s, &a, dirfd, name, &st)) == 0 &&
 	    (r = migrate(s)) == 0)
 		r = prepare_all(s);
 	if (dirfd != -1)
-		(void)close(dirfd);	/* a read-only directory descriptor */
+		(void)close(dirfd);	/* and with it the flock */
 	if (r != 0) {
 		if (msglen > 0)
 			(void)snprintf(msg, msglen, "%s%s%s", s->errobj ? "" :

@@ -6,6 +6,7 @@
  * sqlite3 directly to build foreign or old databases and to tamper.  They
  * pass as root and as an ordinary user.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -1372,4 +1373,39 @@ Test(store, revocations_add_get_remove)
 	/* a revocation must name a key that exists (foreign key) */
 	cr_assert_lt(store_revocation_add(s, 9999, 1, "admin", 0, "x"), 0);
 	store_close(s);
+}
+
+/*
+ * An opener waits while another holds the database directory (creating
+ * or migrating it), and gives up with KE_BUSY after its busy time; a
+ * read-only opener shares the lock with other readers.
+ */
+Test(store, open_waits_for_the_directory_lock)
+{
+	struct store	*s = NULL, *s2 = NULL;
+	char		 msg[512];
+	int		 fd;
+
+	s = must_open();
+	store_close(s);
+	s = NULL;
+	fd = open(in_root("/var/lib/keyadm"), O_RDONLY | O_DIRECTORY);
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(flock(fd, LOCK_EX), 0);
+	cr_assert_eq(store_open(rootfd, root, DBPATH, 0, 50, &s, msg,
+	    sizeof(msg)), KE_BUSY);
+	cr_assert(strstr(msg, "being created or upgraded by another "
+	    "process") != NULL, "%s", msg);
+	cr_assert_null(s);
+	cr_assert_eq(flock(fd, LOCK_SH), 0);	/* now a reader holds it */
+	cr_assert_eq(store_open(rootfd, root, DBPATH, STORE_READONLY, 50,
+	    &s, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(store_open(rootfd, root, DBPATH, 0, 50, &s2, msg,
+	    sizeof(msg)), KE_BUSY);
+	cr_assert_eq(flock(fd, LOCK_UN), 0);
+	cr_assert_eq(store_open(rootfd, root, DBPATH, 0, 50, &s2, msg,
+	    sizeof(msg)), 0, "%s", msg);
+	store_close(s);
+	store_close(s2);
+	(void)close(fd);
 }
