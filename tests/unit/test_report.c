@@ -755,16 +755,22 @@ Test(report, grant_text_time_left)
 	size_t			i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t;
+
 		sample_grant(&g);
 		g.expires_at = 1800000000;
 		mem_open(0, 0);
 		report_grant(&R, &g, 1800000000 - cases[i].left);
-		cr_assert(strstr(mem_text(), cases[i].want) != NULL,
-		    "left %lld: %s", (long long)cases[i].left, mem_text());
+		t = mem_text();
+		cr_assert(strstr(t, cases[i].want) != NULL, "left %lld: %s",
+		    (long long)cases[i].left, t);
+		mem_free();
 		g.status = "revoked";	/* a closed grant shows "-" */
 		mem_open(0, 0);
 		report_grant(&R, &g, 1800000000 - cases[i].left);
-		cr_assert(strstr(mem_text(), " - ") != NULL, "%s", mem_text());
+		t = mem_text();
+		cr_assert(strstr(t, " - ") != NULL, "%s", t);
+		mem_free();
 	}
 }
 
