@@ -466,6 +466,11 @@ list_key(struct revoke_run *rr)
 			r = 0;
 		rr->listed = r == 0 && added;
 	}
+	if (r == KE_POLICY)
+		(void)snprintf(rr->msg, sizeof(rr->msg), "%.64s: %s keys are "
+		    "not written to the revoked-keys file (an OpenSSH without "
+		    "DSA would fail on it); remove them everywhere by hand",
+		    rr->k.fingerprint, rr->k.type);
 	report_str(&c->out, "path", rf.disp);
 	report_bool(&c->out, "changed", rr->listed);
 	report_obj_end(&c->out);

@@ -52,6 +52,7 @@
 #include <strings.h>
 
 #include <libssh/libssh.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -64,6 +65,7 @@
 
 #define ED25519_PK_LEN	32
 #define SHA256_LEN	32
+#define SSH_BIGNUM_MAX	2048	/* bytes: OpenSSH reads no larger bignum */
 #define FP_PREFIX	"SHA256:"
 #define BLOB_MAX	(KEYLINE_MAX / 4 * 3)	/* largest blob a line holds */
 
@@ -473,6 +475,10 @@ check_rsa(struct blobrd *r, struct pubkey *k)
 	if ((why = rd_mpint(r, &k->rsa_e, &k->rsa_elen)) != NULL ||
 	    (why = rd_mpint(r, &k->rsa_n, &k->rsa_nlen)) != NULL)
 		return why;
+	/* OpenSSH reads no bignum over 2048 bytes: the line would be an
+	 * error for sshd, which in a revoked-keys file refuses every key */
+	if (k->rsa_nlen > SSH_BIGNUM_MAX || k->rsa_elen > SSH_BIGNUM_MAX)
+		return "RSA key larger than 16384 bits: OpenSSH cannot read it";
 	k->bits = mag_bits(k->rsa_n, k->rsa_nlen);
 	return NULL;
 }
@@ -494,6 +500,50 @@ check_dss(struct blobrd *r, struct pubkey *k)
 }
 
 /* An uncompressed point of the right length that lies on the curve. */
+/*
+ * The further rules OpenSSH applies to a public point (sshd refuses the
+ * key, and in a revoked-keys file every key, otherwise): both coordinates
+ * longer than half the group order's bits and below order - 1, and the
+ * order times the point is the point at infinity.  NULL when it holds.
+ */
+static const char *
+ec_point_sane(const EC_GROUP *g, const EC_POINT *p)
+{
+	BN_CTX		*ctx;
+	BIGNUM		*x, *y, *lim;
+	EC_POINT	*nq = NULL;
+	const BIGNUM	*order = EC_GROUP_get0_order(g);
+	const char	*why = r_internal;
+	int		 half;
+
+	if ((ctx = BN_CTX_new()) == NULL)
+		return r_internal;
+	BN_CTX_start(ctx);
+	x = BN_CTX_get(ctx);
+	y = BN_CTX_get(ctx);
+	lim = BN_CTX_get(ctx);
+	if (lim == NULL || order == NULL || (nq = EC_POINT_new(g)) == NULL ||
+	    EC_POINT_get_affine_coordinates(g, p, x, y, ctx) != 1 ||
+	    BN_copy(lim, order) == NULL || BN_sub_word(lim, 1) != 1 ||
+	    EC_POINT_mul(g, nq, NULL, p, order, ctx) != 1)
+		goto out;
+	half = BN_num_bits(order) / 2;
+	if (BN_num_bits(x) <= half || BN_num_bits(y) <= half ||
+	    BN_cmp(x, lim) >= 0 || BN_cmp(y, lim) >= 0)
+		why = "EC point is not one OpenSSH accepts (a coordinate is "
+		    "too small or too large)";
+	else if (EC_POINT_is_at_infinity(g, nq) != 1)
+		why = "EC point is not in the group of the curve's order";
+	else
+		why = NULL;
+out:
+	ERR_clear_error();
+	EC_POINT_free(nq);
+	BN_CTX_end(ctx);
+	BN_CTX_free(ctx);
+	return why;
+}
+
 static const char *
 check_ec_point(const unsigned char *pt, size_t len,
     const struct keytype_info *ti)
@@ -525,7 +575,7 @@ check_ec_point(const unsigned char *pt, size_t len,
 	if (EC_POINT_oct2point(g, p, pt, len, NULL) == 1 &&
 	    EC_POINT_is_on_curve(g, p, NULL) == 1 &&
 	    EC_POINT_is_at_infinity(g, p) == 0)
-		why = NULL;
+		why = ec_point_sane(g, p);
 	else
 		ERR_clear_error();	/* leave no error behind for libssh */
 out:
@@ -569,7 +619,14 @@ check_ed25519(struct blobrd *r)
 static const char *
 check_sk_app(struct blobrd *r, struct pubkey *k)
 {
-	return rd_string(r, &k->sk_app, &k->sk_applen);
+	const char	*why;
+
+	if ((why = rd_string(r, &k->sk_app, &k->sk_applen)) != NULL)
+		return why;
+	/* OpenSSH reads it as a C string: a NUL inside is an error */
+	if (memchr(k->sk_app, '\0', k->sk_applen) != NULL)
+		return "sk application contains a NUL byte";
+	return NULL;
 }
 
 /*

@@ -85,7 +85,8 @@ key_ok(const struct authkeys_entry *e)
 	if (n < 0 || (size_t)n >= sizeof(line) ||
 	    keyparse_line(line, (size_t)n, &k, reason, sizeof(reason)) != 0)
 		return 0;
-	n = strcmp(k->typename, e->type) == 0;
+	/* DSA: OpenSSH 10 cannot read it, and would fail on the whole file */
+	n = strcmp(k->typename, e->type) == 0 && k->type != KT_DSS;
 	pubkey_free(k);
 	return n;
 }
@@ -228,8 +229,11 @@ revfile_add(struct revfile *rf, const char *type, const char *b64)
 		r = KE_INTERNAL;	/* our keys are checked before */
 	else if (revfile_contains(rf, blob, (size_t)len))
 		r = 1;
-	else
-		r = authkeys_append(rf->ak, NULL, type, b64, NULL);
+	else if ((r = authkeys_append(rf->ak, NULL, type, b64, NULL)) == 0 &&
+	    !key_ok(&rf->ak->lines[rf->ak->n - 1])) {
+		authkeys_delete(rf->ak, rf->ak->n - 1);
+		r = KE_POLICY;	/* a line sshd might fail on: never */
+	}
 	free(blob);
 	return r;
 }

@@ -41,7 +41,11 @@ int	revfile_open(struct revfile *rf, int rootfd, const char *dispprefix,
 /* 1 when blob is listed, else 0. */
 int	revfile_contains(const struct revfile *rf, const unsigned char *blob,
 	    size_t bloblen);
-/* List a key ("type b64"): 0 when added, 1 when already there, or KE_*. */
+/*
+ * List a key ("type b64"): 0 when added, 1 when already there, KE_POLICY
+ * for a key that must not go into the file (ssh-dss, which OpenSSH 10
+ * cannot read, or anything keyparse refuses), or another KE_*.
+ */
 int	revfile_add(struct revfile *rf, const char *type, const char *b64);
 /* Unlist every line of blob; returns how many went. */
 size_t	revfile_remove(struct revfile *rf, const unsigned char *blob,

@@ -1911,6 +1911,40 @@ Test(keyparse, refuses_pem_that_is_not_der)
 	}
 }
 
+/*
+ * Keys OpenSSH fails on with an error: refused at parse time, so that no
+ * such line reaches an authorized_keys or the revoked-keys file (where
+ * sshd would refuse every key).  Fixtures: tests/data/keys/README.
+ */
+Test(keyparse, refuses_what_openssh_cannot_read)
+{
+	static const struct {
+		const char	*file;
+		const char	*reason;
+	} cases[] = {
+		{ "ecdsa-small-x.pub", "EC point is not one OpenSSH accepts (a "
+		    "coordinate is too small or too large)" },
+		{ "rsa-16392.pub", "RSA key larger than 16384 bits: OpenSSH "
+		    "cannot read it" },
+		{ "sk-app-nul.pub", "sk application contains a NUL byte" },
+	};
+	const char		*d = getenv("KEYADM_TESTDATA");
+	struct keyparse_list	*l;
+	char			 path[512];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/keys/%s",
+		    d != NULL ? d : "tests/data", cases[i].file);
+		l = parse_one_file(path);
+		cr_assert_eq(l->n, 1, "%s", cases[i].file);
+		cr_assert_eq(l->items[0].err, KE_MALFORMED, "%s",
+		    cases[i].file);
+		cr_assert_str_eq(l->items[0].reason, cases[i].reason);
+		keyparse_list_free(l);
+	}
+}
+
 /* ---- b64 -------------------------------------------------------------- */
 
 Test(keyparse, b64_round_trips_every_length)

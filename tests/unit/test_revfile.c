@@ -877,6 +877,19 @@ Test(revfile_root, remove_from_a_new_file_leaves_the_header)
 	cr_assert_str_eq(get(RK_REL), HEADER);
 }
 
+/* OpenSSH's dsa_1.pub test key (shared/vectors/openssh-sshkey). */
+#define DSA1	\
+	"AAAAB3NzaC1kc3MAAACBAPqS600VGwdPAQC/p3f0uGyrLVql0cFn1zYd/JGvtabK" \
+	"nIYjLaYprje/NcjwI3CZFJiz4Dp3S8kLs+X5/1DMn/Tg1Y4D4yLB+6vCtHcJF7rV" \
+	"BFhvw/KZwc7G54ez3khyOtsg82fzpyOc8/mq+/+C5TMKO7DDjMF0k5emWKCsa3Zf" \
+	"AAAAFQCjA/+dKkMu4/CWjJPtfl7YNaStNQAAAIEA7uX1BVVtJKjLmWrpw62+l/xS" \
+	"XA5rr7MHBuWjiCYV3VHBfXJaQDyRDtGuEJKDwdzqYgacpGApGWL/cuBtJ9nShsUl" \
+	"6GRG0Ra03g+Hx9VR5LviJBsjAVB4qVgciU1NGga0Bt2Lecd1X4EGQRBzVXeuOpiq" \
+	"GM6jP/I2yDMs0Pboet0AAACBAOdXpyfmobEBaOqZAuvgj1P0uhjG2P31Ufurv22F" \
+	"WPBU3A9qrkxbOXwE0LwvjCvrsQV/lrYhJz/tiys40VeahulWZE5SAHMXGIf95LiL" \
+	"SgaXMjko7joot+LK84ltLymwZ4QMnYjnZSSclf1UuyQMcUtb34+I0u9Ycnyhp2mS" \
+	"FsQt"
+
 Test(revfile_root, add_refuses_what_is_not_a_key)
 {
 	size_t	n;
@@ -889,6 +902,10 @@ Test(revfile_root, add_refuses_what_is_not_a_key)
 	add_ok("ssh-ed25519", "", KE_INTERNAL);
 	add_ok("no-such-type", ED1, KE_MALFORMED);
 	add_ok("no-pty ssh-ed25519", ED1, KE_MALFORMED);
+	/* shaped like a key, but not one of that type: never written */
+	add_ok("ssh-rsa", ED1, KE_POLICY);
+	/* DSA: an OpenSSH without it would fail on the whole file */
+	add_ok("ssh-dss", DSA1, KE_POLICY);
 	cr_assert_eq(rf.ak->n, n);
 	cr_assert_str_eq(rendered(), HEADER);
 }
