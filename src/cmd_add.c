@@ -13,7 +13,8 @@
  *
  * Options (--restrict --from --command --option --expires --no-options):
  * when any is given they are the key's whole set, replacing what it had;
- * without any, a key already installed keeps its options.
+ * without any, a key already installed keeps its options.  --expires
+ * alone renews: an installed key keeps its other options.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ struct add_args {
 	int		 skip;
 	int		 force;
 	int		 opts_given;	/* any option flag: the whole set */
+	int		 expiry_only;	/* --expires alone: keep the rest */
 	int		 no_options;
 	struct sshopts	 so;
 	char		*opts;		/* rendered; NULL when none */
@@ -84,6 +86,7 @@ struct add_run {
 	int64_t			*expires;	/* and its expiry (0: never) */
 	ssize_t			*lineidx;	/* line carrying the key, or -1 */
 	int			 lines;		/* lines written */
+	int			 unlist;	/* --force: unlist after */
 	char			*before;	/* dry run: the file as read */
 	size_t			 blen;
 	char			 msg[SAFEFS_MSG_MAX * 2];
@@ -156,6 +159,8 @@ add_args_check(struct add_args *a, int nargs)
 	}
 	if (!a->opts_given || a->no_options)
 		return 0;
+	a->expiry_only = a->so.n == 0 && !a->so.restrict_ &&
+	    a->so.expires != 0;
 	if ((r = sshopts_render(&a->so, &a->opts)) != 0) {
 		msg_err("--option", "%s", r == KE_USAGE ? "the options are "
 		    "too long" : keyadm_strerror(r));
@@ -262,11 +267,13 @@ revoked_at_cb(const struct store_keyrow *k, void *arg)
 
 /*
  * Inside the transaction: a revoke that ran since add_revoked() looked
- * has listed the key meanwhile.  Without --force that is a refusal.
+ * may have listed the key, or revoked this account's grant, meanwhile.
+ * Without --force that is a refusal.
  */
 static int
-add_recheck(struct add_run *ar, const struct pubkey *k)
+add_recheck(struct add_run *ar, const struct pubkey *k, int64_t key_id)
 {
+	char	status[16];
 	int64_t	at = 0;
 	int	r;
 
@@ -275,7 +282,11 @@ add_recheck(struct add_run *ar, const struct pubkey *k)
 	if ((r = store_key_get(ar->st, k->fingerprint, revoked_at_cb,
 	    &at)) < 0)
 		return r;
-	if (at == 0)
+	/* and a revoke --user for this account (its newest grant) */
+	if (at == 0 && (r = store_grant_last_status(ar->st, ar->acct->name,
+	    key_id, status, sizeof(status))) < 0)
+		return r;
+	if (at == 0 && (r == 1 || strcmp(status, "revoked") != 0))
 		return 0;
 	(void)snprintf(ar->msg, sizeof(ar->msg), "%.128s: %s was revoked "
 	    "meanwhile; nothing installed", ar->acct->name, k->fingerprint);
@@ -294,7 +305,8 @@ add_lookup(struct add_run *ar, const struct pubkey *k, size_t i)
 	if (ar->st == NULL)
 		return 0;
 	if (!ar->dry_run && ((r = store_key_upsert(ar->st, &sk, ar->c->now,
-	    &ar->key_ids[i])) != 0 || (r = add_recheck(ar, k)) != 0))
+	    &ar->key_ids[i])) != 0 ||
+	    (r = add_recheck(ar, k, ar->key_ids[i])) != 0))
 		return r;
 	memset(&q, 0, sizeof(q));
 	q.fingerprint = k->fingerprint;
@@ -330,9 +342,25 @@ add_target_opts(struct add_run *ar, size_t i)
 	const struct authkeys_entry	*e = NULL;
 	const char			*o;
 	int64_t				 t = 0;
+	int				 r;
 
 	if (ar->lineidx[i] >= 0)
 		e = &ar->kf.ak->lines[ar->lineidx[i]];
+	if (ar->a->expiry_only && (ar->old[i].id != 0 || e != NULL)) {
+		/* a renewal: the key keeps its restrictions */
+		o = ar->old[i].id != 0 ? ar->old[i].options : e->options;
+		ar->expires[i] = ar->a->so.expires;
+		r = sshopts_with_expiry(o, ar->a->so.expires, &ar->newopts[i]);
+		if (r == KE_MALFORMED)
+			(void)snprintf(ar->msg, sizeof(ar->msg), "%.128s: the "
+			    "key's options cannot be renewed as they are; give "
+			    "them in full with --expires", ar->acct->name);
+		if (r == 0 && ar->newopts[i][0] == '\0') {
+			free(ar->newopts[i]);
+			ar->newopts[i] = NULL;
+		}
+		return r;
+	}
 	if (ar->a->opts_given) {
 		o = ar->a->opts;
 		t = ar->a->so.expires;
@@ -498,13 +526,14 @@ add_edit(struct add_run *ar, const struct intake *in, int *changed)
 static int
 add_apply(struct add_run *ar, const struct intake *in, int *changed)
 {
-	char	*after = NULL;
+	char	*after = NULL, esc[600];
 	size_t	 i, alen = 0;
 	int	 r;
 
 	if ((r = add_edit(ar, in, changed)) != 0) {
 		(void)snprintf(ar->msg, sizeof(ar->msg), "%.600s: %s",
-		    ar->kf.disp, r == KE_MALFORMED ? "a line with these "
+		    report_esc(ar->kf.disp, esc, sizeof(esc)), r ==
+		    KE_MALFORMED ? "a line with these "
 		    "options would not read back as written" :
 		    keyadm_strerror(r));
 		return r;
@@ -774,20 +803,64 @@ add_revoked(struct add_run *ar, const struct intake *in)
 		(void)snprintf(ar->msg, sizeof(ar->msg), "%.128s: nothing "
 		    "installed: a key is revoked", ar->acct->name);
 		r = KE_POLICY;
-	} else if (r == 0 && unlist > 0) {
+	} else if (r == 0 && unlist > 0 && !ar->dry_run)
+		ar->unlist = 1;		/* after the install: add_unrevoke */
+	else if (r == 0 && unlist > 0) {
 		report_obj_begin(&c->out, "revoked_keys_file");
 		report_str(&c->out, "path", rf.disp);
-		r = ar->dry_run ? unrevoke_dry(ar, &rf, in) :
-		    unrevoke(ar, &rf, in, rs);
+		r = unrevoke_dry(ar, &rf, in);
 		/* a dry run says whether it would change */
 		report_bool(&c->out, "changed", r == 0);
 		report_obj_end(&c->out);
 		if (r == 0)
-			report_text(&c->out, "%s: %s %zu revoked key%s: %s",
-			    ar->acct->name, ar->dry_run ? "would reinstate" :
-			    "reinstated", unlist, unlist == 1 ? "" : "s",
-			    report_esc(rf.disp, ar->msg, sizeof(ar->msg)));
+			report_text(&c->out, "%s: would reinstate %zu revoked "
+			    "key%s: %s", ar->acct->name, unlist, unlist == 1 ?
+			    "" : "s", report_esc(rf.disp, ar->msg,
+			    sizeof(ar->msg)));
 	}
+	revfile_close(&rf);
+	free(rs);
+	return r;
+}
+
+/*
+ * --force, after the key is installed: only now does it leave the
+ * revoked-keys file (before, a failed install would have un-revoked it
+ * for every account and installed nothing).
+ */
+static int
+add_unrevoke(struct add_run *ar, const struct intake *in)
+{
+	struct ctx		*c = ar->c;
+	struct revoked_state	*rs;
+	struct revfile		 rf;
+	size_t			 i, n = 0;
+	int			 r;
+
+	if ((rs = calloc(in->n, sizeof(*rs))) == NULL)
+		return KE_NOMEM;
+	r = revfile_open(&rf, c->rootfd, c->dispprefix,
+	    c->cfg.revoked_keys_file, 0, (int)c->cfg.busy_timeout_ms,
+	    ar->msg, sizeof(ar->msg));
+	for (i = 0; r == 0 && i < in->n; i++) {
+		if ((r = revoked_state(ar, &rf, in->keys[i].key, &rs[i])) != 0)
+			store_msg(ar, r);
+		n += rs[i].listed || rs[i].revoked_at != 0;
+	}
+	report_obj_begin(&c->out, "revoked_keys_file");
+	report_str(&c->out, "path", rf.disp);
+	if (r == 0 && n > 0)
+		r = unrevoke(ar, &rf, in, rs);
+	report_bool(&c->out, "changed", r == 0 && n > 0);
+	report_obj_end(&c->out);
+	if (r == 0 && n > 0)
+		report_text(&c->out, "%s: reinstated %zu revoked key%s: %s",
+		    ar->acct->name, n, n == 1 ? "" : "s",
+		    report_esc(rf.disp, ar->msg, sizeof(ar->msg)));
+	else if (r != 0)
+		msg_err(ar->acct->name, "the key is installed, but is still "
+		    "listed in the revoked-keys file, so sshd refuses it: "
+		    "run the same add again");
 	revfile_close(&rf);
 	free(rs);
 	return r;
@@ -893,6 +966,11 @@ add_run(struct add_run *ar, const struct intake *in)
 	}
 	add_report(ar, in, changed);
 	add_log(ar, in);
+	if (ar->unlist && (r = add_unrevoke(ar, in)) != 0) {
+		if (ar->msg[0] != '\0')
+			msg_line(ar->msg);
+		return r;
+	}
 	return 0;
 }
 

@@ -317,16 +317,44 @@ target_add(struct revoke_run *rr, const char *user, int64_t grant_id)
 	return 0;
 }
 
+/*
+ * Every account that ever had the key (grants come ordered by user): a
+ * closed grant's line may have come back by hand.  Its active grant, if
+ * any, is the one to close.
+ */
 static int
 target_cb(const struct store_grant *g, void *arg)
 {
 	struct revoke_run	*rr = arg;
+	int			 active = strcmp(g->status, "active") == 0;
 
 	if (rr->user != NULL && strcmp(g->user, rr->user) != 0) {
-		rr->others++;
+		rr->others += active;
 		return 0;
 	}
-	return target_add(rr, g->user, g->id);
+	if (rr->nw > 0 && strcmp(rr->users[rr->nw - 1], g->user) == 0) {
+		if (active)
+			rr->wk[rr->nw - 1].grant_id = g->id;
+		return 0;
+	}
+	return target_add(rr, g->user, active ? g->id : 0);
+}
+
+static void
+targets_free(struct revoke_run *rr)
+{
+	size_t	i;
+
+	for (i = 0; i < rr->nw; i++)
+		free(rr->users[i]);
+	free(rr->users);
+	free(rr->w);
+	free(rr->wk);
+	rr->users = NULL;
+	rr->w = NULL;
+	rr->wk = NULL;
+	rr->nw = 0;
+	rr->others = 0;
 }
 
 /* The accounts that have the key, and whether it goes in the file. */
@@ -340,7 +368,6 @@ targets(struct revoke_run *rr)
 
 	memset(&q, 0, sizeof(q));
 	q.fingerprint = rr->k.fingerprint;
-	q.status = "active";
 	if (rr->st != NULL && rr->k.key_id != 0 &&
 	    (r = store_grants_find(rr->st, &q, target_cb, rr)) != 0)
 		return r;
@@ -561,6 +588,13 @@ revoke_run(struct revoke_run *rr)
 
 	if (rr->global && (r = list_key(rr)) != 0)
 		first = r;
+	if (rr->global && !rr->dry_run) {
+		/* a grant added before the listing committed is seen now */
+		targets_free(rr);
+		if ((r = targets(rr)) != 0)
+			return first != 0 ? first : r;
+		rr->global = 1;
+	}
 	if (!rr->global) {
 		report_str(o, "revoked_keys_file", NULL);
 		msg_err(rr->k.fingerprint, "still active for %zu other "
@@ -593,13 +627,7 @@ changed(const struct revoke_run *rr)
 static void
 revoke_free(struct revoke_run *rr, char *grant_user)
 {
-	size_t	i;
-
-	for (i = 0; i < rr->nw; i++)
-		free(rr->users[i]);
-	free(rr->users);
-	free(rr->w);
-	free(rr->wk);
+	targets_free(rr);
 	free(rr->k.b64);
 	free(rr->k.blob);
 	free(rr->k.comment);

@@ -283,12 +283,13 @@ int
 keyfile_write(struct keyfile *kf, char *msg, size_t msglen)
 {
 	struct privs_saved	 ps;
-	char			*buf = NULL;
+	char			*buf = NULL, esc[PATH_MAX];
 	size_t			 len = 0;
 	int			 r, r2;
 
 	if ((r = authkeys_render(kf->ak, &buf, &len)) != 0) {
-		(void)snprintf(msg, msglen, "%s: %s", kf->disp,
+		msg_escape(kf->disp, strlen(kf->disp), esc, sizeof(esc));
+		(void)snprintf(msg, msglen, "%s: %s", esc,
 		    keyadm_strerror(r));
 		return r;
 	}

@@ -25,7 +25,7 @@
  *	uses O_NONBLOCK|O_NOCTTY in case one is swapped in meanwhile.
  * MUST read only a regular file with one link, owned by root or the account,
  *	not group or other writable, at most cap bytes and exactly st_size.
- * MUST change a file only by renaming a new temporary (".NAME.keyadm-new"
+ * MUST change a file only by renaming a new temporary (".NAME.keyadm~new"
  *	in the same directory, O_CREAT|O_EXCL|O_NOFOLLOW) over it: never write
  *	through the old name, a symbolic link or a hard link.  Callers hold
  *	the directory's lock, so a temporary that is already there is the
@@ -60,7 +60,9 @@
 #include "safefs.h"
 
 #define DISP_MAX	(PATH_MAX + 256)	/* longest display path built */
-#define TMP_SUFFIX	".keyadm-new"	/* after "." NAME: the temporary */
+/* after "." NAME: the temporary; no account name has a '~', so in a
+ * central layout no account's file is ever taken for one */
+#define TMP_SUFFIX	".keyadm~new"
 #define TMP_TRIES	4	/* creates tried before giving up */
 #define LOCK_TICK_MS	50	/* a lock wait looks at the clock this often */
 #define DIR_OPEN	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -693,7 +695,7 @@ safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
 	return 0;
 }
 
-/* "." name ".keyadm-new"; -1 if it does not fit. */
+/* "." name ".keyadm~new"; -1 if it does not fit. */
 static int
 temp_name(const char *name, char *tmp, size_t tmplen)
 {

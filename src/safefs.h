@@ -56,7 +56,7 @@ int	safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
 
 /*
  * Atomically replace name in dirfd with buf.  The caller holds dirfd's lock
- * (safefs_lock).  The temporary is ".NAME.keyadm-new" in dirfd
+ * (safefs_lock).  The temporary is ".NAME.keyadm~new" in dirfd
  * (O_CREAT|O_EXCL|O_NOFOLLOW; one left by a killed run is unlinked first);
  * fchown(uid, gid) and fchmod(mode) on the descriptor, write all, fsync,
  * read back and compare, close, check that name is still what was read

@@ -1313,3 +1313,59 @@ sshopts_parse_expires(const char *arg, int64_t now, int64_t *t,
 	*t = v;
 	return 0;
 }
+
+/* End of the option at p (the next ',' outside double quotes, or end). */
+static const char *
+item_end(const char *p, const char *end)
+{
+	int	inq = 0;
+
+	for (; p < end && (inq || *p != ','); p++) {
+		if (inq && *p == '\\' && p + 1 < end && p[1] == '"')
+			p++;
+		else if (*p == '"')
+			inq = !inq;
+	}
+	return p;
+}
+
+int
+sshopts_with_expiry(const char *opts, int64_t t, char **out)
+{
+	static const char	 name[] = "expiry-time";
+	const char		*p, *e, *end;
+	char			*s, stamp[SSHOPTS_TIME_LEN];
+	size_t			 len = 0, n;
+
+	*out = NULL;
+	if (opts == NULL)
+		opts = "";
+	n = strlen(opts);
+	if (sshopts_check(opts, n, NULL, 0) != 0)
+		return KE_MALFORMED;
+	if ((s = malloc(n + sizeof(name) + SSHOPTS_TIME_LEN + 8)) == NULL)
+		return KE_NOMEM;
+	for (p = opts, end = opts + n; p < end; p = e + (e < end)) {
+		e = item_end(p, end);
+		if (e == p || ((size_t)(e - p) >= sizeof(name) - 1 &&
+		    strncasecmp(p, name, sizeof(name) - 1) == 0 &&
+		    (p[sizeof(name) - 1] == '=' || p + sizeof(name) - 1 == e)))
+			continue;	/* empty, or an expiry-time */
+		if (len > 0)
+			s[len++] = ',';
+		memcpy(s + len, p, (size_t)(e - p));
+		len += (size_t)(e - p);
+	}
+	if (t > 0) {
+		sshopts_format_time(t, stamp);
+		len += (size_t)sprintf(s + len, "%s%s=\"%s\"", len > 0 ? "," :
+		    "", name, stamp);
+	}
+	s[len] = '\0';
+	if (len > SSHOPTS_MAX || sshopts_check(s, len, NULL, 0) != 0) {
+		free(s);
+		return KE_MALFORMED;
+	}
+	*out = s;
+	return 0;
+}

@@ -80,6 +80,15 @@ int	sshopts_expiry(const char *opts, size_t len, int64_t *t);
 int	sshopts_parse_expires(const char *arg, int64_t now, int64_t *t,
 	    char *reason, size_t reasonlen);
 
+/*
+ * opts (a checked options string, or NULL) with every expiry-time
+ * replaced by one for t (0: none), the other options kept as they are:
+ * --expires alone renews a key without touching its restrictions.  *out
+ * is malloc'd ("" when nothing is left).  0, KE_NOMEM, or KE_MALFORMED
+ * when opts does not check or the result would be too long.
+ */
+int	sshopts_with_expiry(const char *opts, int64_t t, char **out);
+
 /* t as "YYYYMMDDHHMMSSZ" (UTC) into out. */
 void	sshopts_format_time(int64_t t, char out[SSHOPTS_TIME_LEN]);
 

@@ -134,6 +134,7 @@ static int
 apply(struct ctx *c, struct store *st, struct keyfile *kf, struct withdraw *w,
     char *msg, size_t msglen)
 {
+	char	esc[320];
 	size_t	i;
 	int	changed, r;
 
@@ -162,10 +163,11 @@ apply(struct ctx *c, struct store *st, struct keyfile *kf, struct withdraw *w,
 		msg_line(msg);	/* a warning: replaced, not synced */
 	if ((r = store_commit(st)) != 0) {
 		(void)store_rollback(st);
+		msg_escape(kf->disp, strlen(kf->disp), esc, sizeof(esc));
 		(void)snprintf(msg, msglen, "%.200s%.200s: %.200s; the lines "
 		    "are gone from %.300s but the store still lists the "
 		    "grants", c->dispprefix, c->cfg.database,
-		    store_errmsg(st), kf->disp);
+		    store_errmsg(st), esc);
 		return r;
 	}
 	return 0;

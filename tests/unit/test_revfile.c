@@ -63,7 +63,7 @@
 #define OTHER_GID	4243
 #define RK		"/etc/ssh/revoked_keys"
 #define RK_REL		"etc/ssh/revoked_keys"
-#define RK_TMP_REL	"etc/ssh/.revoked_keys.keyadm-new"
+#define RK_TMP_REL	"etc/ssh/.revoked_keys.keyadm~new"
 #define LOCK_MS		2000
 #define MSG_LEN		1024
 #define SSH_KEYGEN	"/usr/bin/ssh-keygen"

@@ -770,7 +770,7 @@ Test(safefs, replace_removes_a_stale_temporary)
 	char	msg[SAFEFS_MSG_MAX];
 
 	mkhome();
-	put("home/alice/.ssh/." AK ".keyadm-new", "half a fi", 0600);
+	put("home/alice/.ssh/." AK ".keyadm~new", "half a fi", 0600);
 	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), 0, "%s", msg);
 	cr_assert_str_eq(get("home/alice/.ssh/" AK), KEYLINE);
 	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
@@ -784,7 +784,7 @@ Test(safefs, replace_never_writes_through_a_planted_temporary)
 	mkhome();
 	put("victim", "precious\n", 0644);
 	abspath(target, sizeof(target), "victim");
-	abspath(link, sizeof(link), "home/alice/.ssh/." AK ".keyadm-new");
+	abspath(link, sizeof(link), "home/alice/.ssh/." AK ".keyadm~new");
 	cr_assert_eq(symlink(target, link), 0);
 	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), 0, "%s", msg);
 	cr_assert_str_eq(get("home/alice/.ssh/" AK), KEYLINE);
@@ -798,7 +798,7 @@ Test(safefs, replace_fails_on_a_directory_at_the_temporary)
 	char	msg[SAFEFS_MSG_MAX];
 
 	mkhome();
-	mkdir_mode("home/alice/.ssh/." AK ".keyadm-new", 0700);
+	mkdir_mode("home/alice/.ssh/." AK ".keyadm~new", 0700);
 	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), KE_CANTCREATE);
 	cr_assert(strstr(msg, "cannot remove a stale temporary file") !=
 	    NULL, "%s", msg);
