@@ -1817,3 +1817,35 @@ Test(sshopts_sshd, check_agrees_with_sshd)
 		    cases[i], ours, theirs);
 	}
 }
+
+/* --expires alone: the other options stay, every old expiry-time goes. */
+Test(sshopts, with_expiry_keeps_the_rest)
+{
+	static const struct {
+		const char	*in;
+		int64_t		 t;
+		const char	*want;
+	} cases[] = {
+		{ NULL, 1800000000, "expiry-time=\"20270115080000Z\"" },
+		{ "", 1800000000, "expiry-time=\"20270115080000Z\"" },
+		{ "restrict,from=\"10.0.0.0/8\"", 1800000000,
+		    "restrict,from=\"10.0.0.0/8\","
+		    "expiry-time=\"20270115080000Z\"" },
+		{ "EXPIRY-TIME=\"20990101Z\",no-pty,expiry-time=\"20980101\"",
+		    1800000000, "no-pty,expiry-time=\"20270115080000Z\"" },
+		{ "command=\"a,\\\"expiry-time=x\\\",b\",no-pty", 0,
+		    "command=\"a,\\\"expiry-time=x\\\",b\",no-pty" },
+		{ "expiry-time=\"20990101Z\"", 0, "" },
+	};
+	char	*out;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(sshopts_with_expiry(cases[i].in, cases[i].t,
+		    &out), 0, "case %zu", i);
+		cr_assert_str_eq(out, cases[i].want, "case %zu", i);
+		free(out);
+	}
+	cr_assert_eq(sshopts_with_expiry("no-such", 1, &out), KE_MALFORMED);
+	cr_assert_null(out);
+}
