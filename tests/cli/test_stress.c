@@ -20,6 +20,12 @@
  *    old or new and never claim a line the file lacks (file new and store
  *    old is the one allowed disagreement), and the same add run again must
  *    leave the new state, an intact event chain and no temporary behind.
+ *  - crash_sweep_revoke, crash_sweep_expire: the same for revoke (the
+ *    revoked-keys file, then two accounts) and expire (two accounts),
+ *    which commit once per step: a killed run must leave the first steps
+ *    done and the rest not, a file possibly ahead of its store but never
+ *    behind it; the revoked-keys file must always read as a list of keys
+ *    (ssh-keygen -k); the rerun must reach the new state.
  *
  * KEYS_PER_RUN: one key per keyadm run (the most contention) costs 1,600
  * runs of ~50 ms CPU each, over a minute on two cores; eight keys a run
@@ -43,6 +49,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +66,17 @@
 #include "run.h"
 #include "store.h"
 
+/*
+ * Kill points after the first change: every system call in the plain
+ * build; every other one under ASan, which runs about three times slower
+ * and makes twice the calls (the plain build keeps the full guarantee).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define DENSE_STEP	2
+#else
+#define DENSE_STEP	1
+#endif
+
 #define NWORKERS	8	/* concurrent keyadm processes */
 #define KEYS_PER_WORKER	200
 #define NKEYS		(NWORKERS * KEYS_PER_WORKER)
@@ -69,7 +87,6 @@
 #define SWEEP_SAMPLE	30	/* kill points before the dense region */
 #define DB_DIR		"var/lib/keyadm"
 #define DB_NAME		"keyadm.db"
-#define TMP_INFIX	".keyadm-"	/* temporaries: "." NAME TMP_INFIX ... */
 
 /* What a command may change: its files and its store. */
 struct snap {
@@ -87,6 +104,7 @@ struct sweep_ref {
 struct call {
 	char		name[32];
 	unsigned int	nth;	/* 1: the first call of that name */
+	int		inert;	/* changes no file (call_inert) */
 };
 
 struct gkey;
@@ -105,6 +123,11 @@ static struct {
 	unsigned char	(*seen)[32];
 	struct sweep_ref ref;
 	struct snap	 now;
+	char		*krl_ok[4];	/* krl_check: texts ssh-keygen read */
+	size_t		 krl_oklen[4];
+	char		 tmpl[PATH_MAX];	/* sweep_run: the old state */
+	char		*note_ref;	/* sweep_run: note_sql's rows, unkilled */
+	char		*note_diff;	/* the first rerun that differed */
 } G;
 
 static void	snap_free(struct snap *);
@@ -126,6 +149,8 @@ setup(void)
 static void
 teardown(void)
 {
+	size_t	i;
+
 	tree_remove(&T);
 	tree_remove(&AUX);
 	free(G.keys);
@@ -135,6 +160,10 @@ teardown(void)
 	snap_free(&G.ref.old);
 	snap_free(&G.ref.new);
 	snap_free(&G.now);
+	free(G.note_ref);
+	free(G.note_diff);
+	for (i = 0; i < 4; i++)
+		free(G.krl_ok[i]);
 	memset(&G, 0, sizeof(G));
 }
 
@@ -929,6 +958,18 @@ Test(stress, concurrent_first_use)
 
 enum { IS_NEITHER = 0, IS_OLD = 1, IS_NEW = 2 };	/* a bit mask */
 
+#define SWEEP_STAGES_MAX	8
+
+/*
+ * One atomic change of a command that makes several in a fixed order
+ * (revoke: the revoked-keys file, its COMMIT, then per account the file
+ * and its COMMIT), and what a killed run left of it.
+ */
+struct stage {
+	char	name[40];	/* "alice's file" */
+	int	cls;		/* IS_OLD, IS_NEW, both (unchanged), neither */
+};
+
 struct sweep {
 	const char	*what;		/* for messages: "add" */
 	/* keyadm arguments after "--root ROOT", NULL-terminated */
@@ -958,6 +999,21 @@ struct sweep {
 	/* Optional: judge the old and the new state themselves. */
 	void		(*check_ref)(const struct sweep *sw,
 			    const struct sweep_ref *ref);
+	/*
+	 * Optional, for a command that changes things in steps: the stages
+	 * of now, in the order a run makes them (at most SWEEP_STAGES_MAX).
+	 * The tally describes a killed run's state by them.
+	 */
+	size_t		(*stages)(const struct sweep *sw,
+			    const struct sweep_ref *ref, const struct snap *now,
+			    struct stage *st);
+	/*
+	 * Optional: SQL whose rows a rerun should leave as an unkilled run
+	 * does, but cannot always (an event's count of the lines removed,
+	 * when a killed run removed them unrecorded).  A difference is
+	 * counted and shown, not failed.
+	 */
+	const char	*note_sql;
 };
 
 static void
@@ -1026,26 +1082,50 @@ class_name(int c)
 	return names[c & 3];
 }
 
-/* How many temporaries (".NAME.keyadm-...") sit next to the files. */
+/*
+ * How many strays sit next to the files: names in their directories that
+ * are neither one of the files nor in the template of the old state (set
+ * G.tmpl first).  A temporary (".NAME.keyadm~new" in safefs.c) is one, by
+ * whatever name.
+ */
 static size_t
 temporaries(const struct sweep *sw, char *names, size_t nameslen)
 {
 	struct dirent	*de;
-	char		 dir[PATH_MAX], prefix[NAME_MAX + 16], *slash;
-	size_t		 i, n = 0;
+	struct stat	 st;
+	char		 rel[PATH_MAX], dir[PATH_MAX], was[PATH_MAX], *slash;
+	size_t		 i, j, n = 0, rl;
 	DIR		*d;
 
+	cr_assert_neq(G.tmpl[0], '\0');
 	if (nameslen > 0)
 		names[0] = '\0';
 	for (i = 0; sw->files[i] != NULL; i++) {
-		tree_path(&T, dir, sizeof(dir), sw->files[i]);
-		cr_assert_not_null(slash = strrchr(dir, '/'));
+		xsnprintf(rel, sizeof(rel), "%s", sw->files[i]);
+		cr_assert_not_null(slash = strrchr(rel, '/'));
 		*slash = '\0';
-		xsnprintf(prefix, sizeof(prefix), ".%s" TMP_INFIX, slash + 1);
-		if ((d = opendir(dir)) == NULL)
+		rl = strlen(rel);
+		for (j = 0; j < i; j++)		/* each directory once */
+			if (strncmp(sw->files[j], rel, rl) == 0 &&
+			    sw->files[j][rl] == '/' &&
+			    strchr(sw->files[j] + rl + 1, '/') == NULL)
+				break;
+		if (j < i || (d = opendir(tree_path(&T, dir, sizeof(dir),
+		    rel))) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			for (j = 0; sw->files[j] != NULL; j++)
+				if (strncmp(sw->files[j], rel, rl) == 0 &&
+				    sw->files[j][rl] == '/' &&
+				    strcmp(sw->files[j] + rl + 1,
+				    de->d_name) == 0)
+					break;
+			xsnprintf(was, sizeof(was), "%s/%s/%s", G.tmpl, rel,
+			    de->d_name);
+			if (sw->files[j] != NULL || lstat(was, &st) == 0)
 				continue;
 			n++;
 			if (strlen(names) + strlen(de->d_name) + 2 < nameslen)
@@ -1054,6 +1134,40 @@ temporaries(const struct sweep *sw, char *names, size_t nameslen)
 		(void)closedir(d);
 	}
 	return n;
+}
+
+/*
+ * A call that changes no file's name, bytes, mode or owner: a run killed
+ * after it leaves what a run killed before it leaves, but for the times
+ * keyadm writes.  Locks die with the process, and fsync matters for a
+ * crash of the machine, not of a process.  Memory stores into the
+ * store's -shm (mapped) are no input (digest_walk).  Any call not named
+ * here counts as a change, an openat only with O_CREAT or O_TRUNC.
+ */
+static int
+call_inert(const char *name, const char *line)
+{
+	static const char *const inert[] = {
+		"access", "brk", "clock_gettime", "close", "close_range",
+		"connect", "exit_group", "faccessat", "faccessat2", "fcntl",
+		"fdatasync", "flock", "fstat", "fsync", "futex", "getdents64",
+		"getegid", "geteuid", "getgid", "getgroups", "getpid",
+		"getrandom", "gettid", "getuid", "lseek", "lstat",
+		"madvise", "mprotect", "munmap", "newfstatat", "pread64",
+		"prlimit64", "read", "readlink", "readlinkat", "rt_sigaction",
+		"rt_sigprocmask", "sched_yield", "setgroups", "setresgid",
+		"setresuid", "socket", "stat", "statx", "umask", "uname",
+		NULL
+	};
+	size_t	i;
+
+	if (strcmp(name, "openat") == 0)
+		return strstr(line, "O_CREAT") == NULL &&
+		    strstr(line, "O_TRUNC") == NULL;
+	for (i = 0; inert[i] != NULL; i++)
+		if (strcmp(name, inert[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -1087,6 +1201,7 @@ trace_calls(const char *path, const char *marker, size_t *np, size_t *dense)
 		for (i = 0, k = 1; i < n; i++)
 			k += strcmp(c[i].name, c[n].name) == 0;
 		c[n].nth = (unsigned int)k;
+		c[n].inert = call_inert(c[n].name, p);
 		if (*dense == SIZE_MAX && strcmp(c[n].name, "openat") == 0 &&
 		    strstr(p, marker) != NULL)
 			*dense = n;
@@ -1147,7 +1262,47 @@ by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Feed path (names, types, modes, owners, sizes, bytes) into md. */
+static uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Feed the store's WAL into md without what is random in it: SQLite
+ * draws the salts at random when it starts the log, and the header's and
+ * every frame's checksums chain from them, so two runs killed at the same
+ * call leave logs that differ in those bytes only (the salt and checksum
+ * words of the header, 16-31, and of each frame header, 8-23).  A kill
+ * comes at a system call's entry, so no frame is half written, and no run
+ * restarts the log (one connection, far from a checkpoint), so no frame
+ * of an older generation is left to tell apart by its salt.
+ */
+static void
+digest_wal(EVP_MD_CTX *md, const char *path)
+{
+	unsigned char	*w;
+	size_t		 len, off, page;
+
+	w = (unsigned char *)slurp(path, &len);
+	if (len >= 32) {
+		memset(w + 16, 0, 16);
+		page = get_be32(w + 8);
+		for (off = 32; page > 0 && off + 24 <= len; off += 24 + page)
+			memset(w + off + 8, 0, 16);
+	}
+	(void)EVP_DigestUpdate(md, w, len);
+	free(w);
+}
+
+/*
+ * Feed path (names, types, modes, owners, sizes, bytes) into md.  Of the
+ * store's -shm, name, mode and owner only: the first connection to a WAL
+ * database that no other holds truncates it and rebuilds the index from
+ * the log (keyadm's does, see the ftruncate in a trace), so its bytes are
+ * no input; they hold the salts too.  The WAL: digest_wal.
+ */
 static void
 digest_walk(EVP_MD_CTX *md, const char *path, const char *rel)
 {
@@ -1155,16 +1310,26 @@ digest_walk(EVP_MD_CTX *md, const char *path, const char *rel)
 	struct stat	  st;
 	char		  sub[PATH_MAX], subrel[PATH_MAX], buf[65536];
 	ssize_t		  n;
-	int		  i, k, fd;
+	int		  i, k, fd, shm;
 
 	(void)EVP_DigestUpdate(md, rel, strlen(rel) + 1);
 	if (lstat(path, &st) == -1) {
 		(void)EVP_DigestUpdate(md, "-", 2);
 		return;
 	}
+	shm = S_ISREG(st.st_mode) &&
+	    strcmp(rel, DB_DIR "/" DB_NAME "-shm") == 0;
 	n = snprintf(buf, sizeof(buf), "%o %u %u %lld", (unsigned)st.st_mode,
-	    (unsigned)st.st_uid, (unsigned)st.st_gid, (long long)st.st_size);
+	    (unsigned)st.st_uid, (unsigned)st.st_gid,
+	    shm ? 0LL : (long long)st.st_size);
 	(void)EVP_DigestUpdate(md, buf, (size_t)n + 1);
+	if (shm)
+		return;
+	if (S_ISREG(st.st_mode) &&
+	    strcmp(rel, DB_DIR "/" DB_NAME "-wal") == 0) {
+		digest_wal(md, path);
+		return;
+	}
 	if (S_ISREG(st.st_mode)) {
 		cr_assert_neq(fd = open(path, O_RDONLY | O_NOFOLLOW), -1);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -1295,7 +1460,7 @@ assert_new(const struct sweep *sw, const struct sweep_ref *ref,
 }
 
 struct tally {
-	char		what[96];
+	char		what[192];
 	unsigned int	n;
 };
 
@@ -1312,6 +1477,76 @@ tally_add(struct tally *t, size_t max, const char *what)
 	t[i].n++;
 }
 
+/* "alice's file new, alice's grants old, ..." */
+static void
+stages_text(const struct stage *st, size_t n, char *buf, size_t len)
+{
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		xsnprintf(buf + strlen(buf), len - strlen(buf), "%s%s %s",
+		    i > 0 ? ", " : "", st[i].name, class_name(st[i].cls));
+}
+
+/* The lines of a (NUL-terminated) that b lacks, each after prefix. */
+static void
+lines_missing(const char *a, const char *b, const char *prefix, char **out,
+    size_t *outlen)
+{
+	const char	*p, *nl, *q, *qn;
+	size_t		 n, need;
+	int		 found;
+
+	for (p = a; *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		n = (size_t)(nl - p);
+		for (found = 0, q = b; !found && *q != '\0'; q = qn) {
+			qn = strchr(q, '\n');
+			qn = qn != NULL ? qn + 1 : q + strlen(q);
+			found = (size_t)(qn - q) == n && memcmp(p, q, n) == 0;
+		}
+		if (found)
+			continue;
+		need = *outlen + strlen(prefix) + n + 2;
+		cr_assert_not_null(*out = realloc(*out, need));
+		*outlen += (size_t)sprintf(*out + *outlen, "%s%.*s", prefix,
+		    (int)n, p);
+		if ((*out)[*outlen - 1] != '\n')
+			(*out)[(*outlen)++] = '\n', (*out)[*outlen] = '\0';
+	}
+}
+
+/*
+ * After a rerun: note_sql's rows against an unkilled run's.  A difference
+ * is tallied under the killed run's state; the first is kept in
+ * G.note_diff ("- " the unkilled run's row, "+ " the rerun's).
+ */
+static void
+note_rerun(const struct sweep *sw, const char *state, struct tally *notes,
+    const char *where)
+{
+	char	*text, *d = NULL;
+	size_t	 dl = 0;
+
+	text = store_text(&T, sw->note_sql, where);
+	cr_assert_not_null(text);
+	if (strcmp(text, G.note_ref) != 0) {
+		tally_add(notes, 32, state);
+		if (G.note_diff == NULL) {
+			lines_missing(G.note_ref, text, "    - ", &d, &dl);
+			lines_missing(text, G.note_ref, "    + ", &d, &dl);
+			cr_assert_not_null(G.note_diff = malloc(strlen(where) +
+			    (d != NULL ? dl : 0) + 4));
+			(void)sprintf(G.note_diff, "%s:\n%s", where,
+			    d != NULL ? d : "    (order only)\n");
+			free(d);
+		}
+	}
+	free(text);
+}
+
 /*
  * Kill keyadm at one system call after another and judge what is left,
  * then run the same command again and expect the new state.  Every kill
@@ -1322,22 +1557,25 @@ sweep_run(const struct sweep *sw)
 {
 	struct sweep_ref	*ref = &G.ref;
 	struct snap		*now = &G.now;
-	struct tally		 tally[32];
+	struct tally		 tally[32], notes[32];
+	struct stage		 stages[SWEEP_STAGES_MAX];
 	struct call		*calls;
 	char			 tmpl[PATH_MAX], trace[PATH_MAX];
-	char			 inject[128], where[256], st[64], desc[96];
-	char			 names[512];
+	char			 inject[128], where[256], st[64], desc[192];
+	char			 names[512], prevdesc[192] = "";
 	unsigned char		(*seen)[32];	/* states rerun already */
 	size_t			 ncalls, dense, i, points = 0, left = 0, f;
-	size_t			 nseen = 0, step;
+	size_t			 nseen = 0, step, prev = SIZE_MAX, same = 0;
 	long long		 t0 = now_ms();
 	int			 status;
 
 	memset(tally, 0, sizeof(tally));
+	memset(notes, 0, sizeof(notes));
 	/* the old state, its template and the reference run */
 	sw->build_old();
 	auxpath(tmpl, "template");
 	copy_tree(T.root, tmpl);
+	xsnprintf(G.tmpl, sizeof(G.tmpl), "%s", tmpl);
 	snap_take(sw, &ref->old, "old state");
 	cr_assert_eq(temporaries(sw, names, sizeof(names)), 0);
 	status = traced_run(sw, auxpath(trace, "trace"), NULL);
@@ -1351,12 +1589,19 @@ sweep_run(const struct sweep *sw)
 	restore(sw, tmpl);
 	plain_run(sw, "untraced reference run");
 	assert_new(sw, ref, "untraced reference run");
+	if (sw->note_sql != NULL) {
+		free(G.note_ref);
+		G.note_ref = store_text(&T, sw->note_sql, "note_sql");
+		cr_assert_not_null(G.note_ref);
+	}
 	if (sw->check_ref != NULL)
 		sw->check_ref(sw, ref);
 
 	step = dense / SWEEP_SAMPLE + 1;
 	for (i = 0; i < ncalls; i++) {
 		if (i < dense && i % step != 0)
+			continue;
+		if (i >= dense && (i - dense) % DENSE_STEP != 0)
 			continue;
 		/*
 		 * strace does not inject into the execve it starts the
@@ -1384,13 +1629,21 @@ sweep_run(const struct sweep *sw)
 			    where, sw->files[f], now->file[f] ?
 			    now->file[f] : "(absent)");
 		sw->check_killed(sw, ref, now, where);
-		for (f = 0, desc[0] = '\0'; sw->files[f] != NULL; f++)
+		if (sw->stages != NULL) {
+			stages_text(stages, sw->stages(sw, ref, now, stages),
+			    desc, sizeof(desc));
+		} else {
+			for (f = 0, desc[0] = '\0'; sw->files[f] != NULL; f++)
+				xsnprintf(desc + strlen(desc), sizeof(desc) -
+				    strlen(desc), "%s%s", f > 0 ? "/" :
+				    "file ", class_name(file_class(ref, now,
+				    f)));
 			xsnprintf(desc + strlen(desc), sizeof(desc) -
-			    strlen(desc), "%s%s", f > 0 ? "/" : "file ",
-			    class_name(file_class(ref, now, f)));
+			    strlen(desc), ", store %s",
+			    class_name(store_class(ref, now)));
+		}
 		xsnprintf(desc + strlen(desc), sizeof(desc) - strlen(desc),
-		    ", store %s%s", class_name(store_class(ref, now)),
-		    temporaries(sw, names, sizeof(names)) > 0 ?
+		    "%s", temporaries(sw, names, sizeof(names)) > 0 ?
 		    ", temporary left" : "");
 		left += temporaries(sw, names, sizeof(names)) > 0;
 		tally_add(tally, 32, desc);
@@ -1399,8 +1652,20 @@ sweep_run(const struct sweep *sw)
 		 * The same command again repairs everything.  keyadm is
 		 * deterministic: a state already repaired once (most kills
 		 * before the first write leave the old state as it was)
-		 * need not be tried again.
+		 * need not be tried again.  What SQLite draws at random is
+		 * left out of the digest (digest_walk); the times keyadm
+		 * writes cannot be, so a kill right after the last one, with
+		 * an inert call between them and judged the same, is the
+		 * same state too.
 		 */
+		f = prev;
+		prev = i;
+		if (f != SIZE_MAX && f + 1 == i && calls[f].inert &&
+		    strcmp(prevdesc, desc) == 0) {
+			same++;
+			continue;
+		}
+		xsnprintf(prevdesc, sizeof(prevdesc), "%s", desc);
 		tree_digest(sw, seen[nseen]);
 		for (f = 0; f < nseen; f++)
 			if (memcmp(seen[f], seen[nseen], 32) == 0)
@@ -1413,15 +1678,29 @@ sweep_run(const struct sweep *sw)
 		    calls[i].name, calls[i].nth);
 		plain_run(sw, where);
 		assert_new(sw, ref, where);
+		if (sw->note_sql != NULL)
+			note_rerun(sw, desc, notes, where);
 	}
 	(void)fprintf(stderr, "stress: sweep %s: %zu system calls, every one "
 	    "from #%zu (%s #%u), every %zuth before: %zu kill points in "
-	    "%lld ms; %zu left a temporary; %zu distinct states rerun\n",
+	    "%lld ms; %zu left a temporary; %zu distinct states rerun, %zu "
+	    "not (the state of the kill before)\n",
 	    sw->what, ncalls, dense + 1, calls[dense].name, calls[dense].nth,
-	    step, points, now_ms() - t0, left, nseen);
+	    step, points, now_ms() - t0, left, nseen, same);
 	for (i = 0; i < 32 && tally[i].what[0] != '\0'; i++)
 		(void)fprintf(stderr, "stress: sweep %s:   %4u x %s\n",
 		    sw->what, tally[i].n, tally[i].what);
+	for (i = 0; i < 32 && notes[i].what[0] != '\0'; i++)
+		(void)fprintf(stderr, "stress: sweep %s: note: %u reruns after "
+		    "%s differ from an unkilled run in the rows of note_sql\n",
+		    sw->what, notes[i].n, notes[i].what);
+	if (G.note_diff != NULL)
+		(void)fprintf(stderr, "stress: sweep %s: note: the first, %s",
+		    sw->what, G.note_diff);
+	free(G.note_ref);
+	free(G.note_diff);
+	G.note_ref = NULL;
+	G.note_diff = NULL;
 	free(G.calls);
 	free(G.seen);
 	G.calls = NULL;
@@ -1558,6 +1837,621 @@ Test(stress, crash_sweep_add)
 		.dense_from = "\".ssh\"",	/* from the walk into .ssh */
 		.check_killed = add_check_killed,
 		.check_ref = add_check_ref,
+	};
+
+	need_root();
+	if (system("strace -V >/dev/null 2>&1") != 0)
+		cr_skip_test("strace is not installed (tests/deps.sh)");
+	sweep_run(&sw);
+}
+
+/* ---- the sweeps of revoke and expire ------------------------------------ */
+
+/*
+ * Both commit in steps, one transaction each: revoke lists the key in the
+ * revoked-keys file (lock, BEGIN IMMEDIATE, revocations row and event,
+ * replace the file, COMMIT), then takes it from each account in turn
+ * (withdraw.c: lock .ssh, BEGIN, close the grant, event, replace the
+ * file, COMMIT); expire does the second part for each account with a
+ * grant past its time.  Each rename and each COMMIT is atomic and they
+ * happen in one order, so a killed run leaves the first k of them done
+ * and the rest not: for revoke, of [revoked-keys file, revocation,
+ * alice's file, alice's grants, bob's file, bob's grants], 7 states;
+ * for expire, of the last four, 5.  Exactly those are allowed.  In
+ * words: a file may be ahead of its store (the key listed but the
+ * revocation not recorded; the lines gone but the grant still active),
+ * never behind it, and no account is touched before the listing is
+ * committed or before the previous account is.
+ *
+ * Every row of withdraw_store_sql starts with the step it belongs to
+ * (an account, "list" for the revocations and the listing's events, "keys"
+ * for the keys table, which neither command changes here), so that the
+ * store is judged step by step, each part old or new.
+ */
+#define REVFILE		"etc/ssh/keyadm_revoked_keys"
+#define ALICE_KEYFILE	"home/alice/.ssh/authorized_keys"
+#define BOB_KEYFILE	"home/bob/.ssh/authorized_keys"
+
+static const char withdraw_store_sql[] =
+    "SELECT 'keys', fingerprint, type, bits, blob_b64, comment FROM keys "
+    "ORDER BY fingerprint;"
+    "SELECT 'list', 'revocation', k.fingerprint, "
+    "k.type || ' ' || k.blob_b64, r.revoked_by, r.revoked_uid, r.reason "
+    "FROM revocations r JOIN keys k ON k.id = r.key_id "
+    "ORDER BY k.fingerprint;"
+    "SELECT g.user, 'grant', g.status, k.type || ' ' || k.blob_b64, "
+    "k.fingerprint, g.options, g.expires_at, g.added_by, g.added_uid, "
+    "g.reason, g.path, g.revoked_at IS NOT NULL, g.revoked_by, "
+    "g.revoked_reason FROM grants g JOIN keys k ON k.id = g.key_id "
+    "ORDER BY g.user, k.fingerprint, g.id;"
+    "SELECT coalesce(e.user, 'list'), 'event', e.action, e.fingerprint, "
+    "e.actor, e.actor_uid FROM events e ORDER BY e.id;";
+
+/* The events in full: their detail counts the lines removed. */
+static const char withdraw_note_sql[] =
+    "SELECT coalesce(user, '-'), action, fingerprint, detail FROM events "
+    "ORDER BY id;";
+
+/* keyadm --root T ARGS... (NULL-terminated): must exit 0. */
+static void __attribute__((sentinel))
+ka_ok(const char *first, ...)
+{
+	struct run_result	 r;
+	const char		*argv[32], *a;
+	va_list			 ap;
+	int			 n = 0;
+
+	argv[n++] = "--root";
+	argv[n++] = T.root;
+	va_start(ap, first);
+	for (a = first; a != NULL; a = va_arg(ap, const char *)) {
+		cr_assert_lt(n, 31);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	run_keyadm(&r, NULL, argv);
+	cr_assert_eq(r.status, 0, "keyadm %s %s: exit %d: %s", first,
+	    n > 3 ? argv[3] : "", r.status, r.err);
+	run_free(&r);
+}
+
+/* ROOT/rel becomes head + what it holds + tail (owner and mode kept). */
+static void
+wrap_file(const char *rel, const char *head, const char *tail)
+{
+	char	 path[PATH_MAX], *text, *all;
+	size_t	 len, alllen;
+
+	tree_path(&T, path, sizeof(path), rel);
+	text = slurp(path, &len);
+	alllen = strlen(head) + len + strlen(tail);
+	cr_assert_not_null(all = malloc(alllen + 1));
+	(void)snprintf(all, alllen + 1, "%s%s%s", head, text, tail);
+	spew(path, all, alllen, 0600);	/* an existing file keeps its mode */
+	free(text);
+	free(all);
+}
+
+/* The rows of a store text whose first column is tag (NULL: no store). */
+static char *
+store_part(const char *text, const char *tag)
+{
+	const char	*p, *nl;
+	size_t		 len = 0, tl = strlen(tag), n;
+	char		*out;
+
+	if (text == NULL)
+		return NULL;
+	cr_assert_not_null(out = malloc(strlen(text) + 1));
+	for (p = text; *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		n = (size_t)(nl - p);
+		if (n > tl && strncmp(p, tag, tl) == 0 && p[tl] == '|') {
+			memcpy(out + len, p, n);
+			len += n;
+		}
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* Is the part tag of now's store that of the old store, the new, both? */
+static int
+store_part_class(const struct sweep_ref *ref, const struct snap *now,
+    const char *tag)
+{
+	char	*o = store_part(ref->old.store, tag);
+	char	*n = store_part(ref->new.store, tag);
+	char	*s = store_part(now->store, tag);
+	int	 c;
+
+	c = (same_bytes(s, s ? strlen(s) : 0, o, o ? strlen(o) : 0) ?
+	    IS_OLD : 0) | (same_bytes(s, s ? strlen(s) : 0, n,
+	    n ? strlen(n) : 0) ? IS_NEW : 0);
+	free(o);
+	free(n);
+	free(s);
+	return c;
+}
+
+/* Every row of text belongs to one of tags (NULL-terminated). */
+static void
+assert_tags(const char *text, const char *const *tags, const char *what,
+    const char *where)
+{
+	const char	*p, *nl;
+	size_t		 i, tl;
+
+	for (p = text != NULL ? text : ""; *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		for (i = 0; tags[i] != NULL; i++) {
+			tl = strlen(tags[i]);
+			if (strncmp(p, tags[i], tl) == 0 && p[tl] == '|')
+				break;
+		}
+		cr_assert_not_null(tags[i], "%s: the %s store has a row of no "
+		    "known step: %.*s", where, what, (int)(nl - p), p);
+	}
+}
+
+/*
+ * The store of now, parted by step: rows of the known tags only, and the
+ * part "keys", which the command does not change, unchanged.
+ */
+static void
+assert_store_parts(const struct sweep_ref *ref, const struct snap *now,
+    const char *const *tags, const char *where)
+{
+	cr_assert_not_null(now->store, "%s: the store is gone", where);
+	assert_tags(ref->old.store, tags, "old", where);
+	assert_tags(ref->new.store, tags, "new", where);
+	assert_tags(now->store, tags, "killed run's", where);
+	cr_assert_eq(store_part_class(ref, now, "keys"), IS_OLD | IS_NEW,
+	    "%s: the keys table changed:\n%s", where, now->store);
+}
+
+static void
+stage_set(struct stage *st, int cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+stage_set(struct stage *st, int cls, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(st->name, sizeof(st->name), fmt, ap);
+	va_end(ap);
+	st->cls = cls;
+}
+
+/*
+ * The stages happen in order, each atomic: the first k new, the rest old
+ * (a stage that is both, unchanged, fits either).
+ */
+static void
+assert_progress(const struct stage *st, size_t n, const char *where)
+{
+	char	desc[256];
+	size_t	i, k;
+
+	stages_text(st, n, desc, sizeof(desc));
+	for (i = 0; i < n; i++)
+		cr_assert_neq(st[i].cls, IS_NEITHER, "%s: %s is neither old "
+		    "nor new (%s)", where, st[i].name, desc);
+	for (k = 0; k < n && (st[k].cls & IS_NEW) != 0; k++)
+		continue;
+	for (i = k; i < n; i++)
+		cr_assert(st[i].cls & IS_OLD, "%s: %s is new while %s, which "
+		    "comes first, is old (%s)", where, st[i].name, st[k].name,
+		    desc);
+}
+
+/* The accounts of a withdraw sweep and the index of each one's file. */
+struct acct_file {
+	const char	*user;
+	size_t		 file;
+};
+
+/*
+ * The store never says a key is gone while a line of it is still there:
+ * a grant that is closed (status) has no line of its key in that
+ * account's file.
+ */
+static void
+assert_closed_lines_gone(const struct snap *now, const struct acct_file *af,
+    size_t naf, const char *status, const char *where)
+{
+	char	*rows, *line, *save, *f[4], *b64;
+	size_t	 i;
+	int	 k;
+
+	cr_assert_not_null(rows = strdup(now->store));
+	for (line = strtok_r(rows, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (k = 0; k < 4; k++)
+			f[k] = strsep(&line, "|");
+		if (f[3] == NULL || strcmp(f[1], "grant") != 0 ||
+		    strcmp(f[2], status) != 0)
+			continue;
+		for (i = 0; i < naf && strcmp(af[i].user, f[0]) != 0; i++)
+			continue;
+		if (i == naf)
+			continue;	/* not an account of the sweep */
+		cr_assert_not_null(b64 = strchr(f[3], ' '));
+		b64++;
+		cr_assert(now->file[af[i].file] == NULL ||
+		    !mem_contains(now->file[af[i].file],
+		    now->len[af[i].file], b64), "%s: %s's grant of %s is "
+		    "%s, but %s's file still has a line with the key", where,
+		    f[0], b64, status, f[0]);
+	}
+	free(rows);
+}
+
+/*
+ * ssh-keygen -k builds a KRL from text as a revoked-keys file: it fails
+ * on any line it cannot read, as sshd then refuses every key.  With a key
+ * (NULL: only the check), 1 when that KRL revokes it (ssh-keygen -Q).
+ * A text ssh-keygen -k already read is not given to it again (it takes
+ * 60 ms, and a killed run's file is one of two texts).
+ */
+static int
+krl_check(const char *text, size_t len, const struct gkey *k,
+    const char *where)
+{
+	struct run_result	 r;
+	char			 rf[PATH_MAX], krl[PATH_MAX], pub[PATH_MAX];
+	const char		*mk[] = { "ssh-keygen", "-k", "-f", krl, rf,
+				    NULL };
+	const char		*q[] = { "ssh-keygen", "-Q", "-f", krl, pub,
+				    NULL };
+	size_t			 i;
+	int			 revoked;
+
+	cr_assert_not_null(text, "%s: no revoked-keys file", where);
+	for (i = 0; k == NULL && i < 4 && G.krl_ok[i] != NULL; i++)
+		if (same_bytes(text, len, G.krl_ok[i], G.krl_oklen[i]))
+			return 0;
+	spew(auxpath(rf, "revoked_keys"), text, len, 0644);
+	(void)unlink(auxpath(krl, "revoked.krl"));
+	run_prog(&r, NULL, 0, mk, 0);
+	cr_assert_eq(r.status, 0, "%s: ssh-keygen -k cannot read the "
+	    "revoked-keys file (sshd would refuse every key): %s\n%s", where,
+	    r.err, text);
+	run_free(&r);
+	for (i = 0; i < 4 && G.krl_ok[i] != NULL; i++)
+		continue;
+	if (i < 4) {
+		cr_assert_not_null(G.krl_ok[i] = malloc(len + 1));
+		memcpy(G.krl_ok[i], text, len);
+		G.krl_oklen[i] = len;
+	}
+	if (k == NULL)
+		return 0;
+	spew(auxpath(pub, "query.pub"), k->line, strlen(k->line), 0644);
+	run_prog(&r, NULL, 0, q, 0);
+	cr_assert(r.status == 0 || r.status == 1, "%s: ssh-keygen -Q: exit "
+	    "%d: %s", where, r.status, r.err);
+	revoked = r.status == 1;
+	cr_assert(revoked ? strstr(r.out, ": REVOKED") != NULL :
+	    strstr(r.out, ": ok") != NULL, "%s: ssh-keygen -Q (exit %d) "
+	    "said:\n%s", where, r.status, r.out);
+	run_free(&r);
+	return revoked;
+}
+
+/* How many times text holds b64. */
+static size_t
+count_of(const char *text, size_t len, const char *b64)
+{
+	const char	*p = text, *end = text + len;
+	size_t		 n = 0, bl = strlen(b64);
+
+	while (p != NULL && (size_t)(end - p) >= bl &&
+	    (p = memmem(p, (size_t)(end - p), b64, bl)) != NULL) {
+		n++;
+		p += bl;
+	}
+	return n;
+}
+
+/* ---- revoke ---- */
+
+static struct gkey	rv_key;		/* the key the swept revoke takes */
+static struct gkey	rv_other;	/* listed before */
+static struct gkey	rv_bobs;	/* bob's own managed key */
+
+static const struct acct_file	rv_accts[] = {
+	{ "alice", 1 }, { "bob", 2 }
+};
+
+/*
+ * Old state: the store and the revoked-keys file list another key (by an
+ * earlier revoke, plus a comment added by hand).  alice and bob hold the
+ * key as active grants; alice's file has a second line of it (with an
+ * option and another comment), a comment and an unmanaged key; bob's
+ * has his own managed key and an unmanaged one.
+ */
+static void
+revoke_build_old(void)
+{
+	struct gkey	 ua, ub;
+	char		 path[PATH_MAX], dup[256], tail[512];
+
+	gkey_make(&rv_other, "other@old");
+	gkey_make(&rv_key, "shared@laptop");
+	gkey_make(&rv_bobs, "bob@desk");
+	gkey_make(&ua, "alice-unmanaged@tablet");
+	gkey_make(&ub, "bob-unmanaged@build");
+	gkey_write(&rv_other, "other", path);
+	ka_ok("revoke", path, "--reason", "an older revocation", NULL);
+	wrap_file(REVFILE, "", "# reviewed by hand\n");
+	gkey_write(&rv_key, "shared", path);
+	gkey_vouch(&rv_key, path);
+	ka_ok("add", "alice", path, NULL);
+	ka_ok("add", "bob", path, NULL);
+	gkey_write(&rv_bobs, "bobs", path);
+	ka_ok("add", "bob", path, NULL);
+	xsnprintf(dup, sizeof(dup), "ssh-ed25519 %s copy@old-laptop",
+	    rv_key.b64);
+	xsnprintf(tail, sizeof(tail), "from=\"10.0.0.0/8\" %s\n\n%s", dup,
+	    ua.line);
+	wrap_file(ALICE_KEYFILE, "# alice's keys (edited by hand)\n", tail);
+	xsnprintf(tail, sizeof(tail), "restrict %s", ub.line);
+	wrap_file(BOB_KEYFILE, "", tail);
+}
+
+static size_t
+revoke_stages(const struct sweep *sw, const struct sweep_ref *ref,
+    const struct snap *now, struct stage *st)
+{
+	size_t	i, n = 0;
+
+	(void)sw;
+	stage_set(&st[n++], file_class(ref, now, 0), "revoked-keys file");
+	stage_set(&st[n++], store_part_class(ref, now, "list"),
+	    "revocation");
+	for (i = 0; i < 2; i++) {
+		stage_set(&st[n++], file_class(ref, now, rv_accts[i].file),
+		    "%s's file", rv_accts[i].user);
+		stage_set(&st[n++], store_part_class(ref, now,
+		    rv_accts[i].user), "%s's grant", rv_accts[i].user);
+	}
+	return n;
+}
+
+static void
+revoke_check_killed(const struct sweep *sw, const struct sweep_ref *ref,
+    const struct snap *now, const char *where)
+{
+	static const char *const tags[] = { "keys", "list", "alice", "bob",
+		NULL };
+	struct stage	 st[SWEEP_STAGES_MAX];
+	char		*rows, *line, *save, *f[4], *b64;
+	int		 k;
+
+	assert_store_parts(ref, now, tags, where);
+	(void)krl_check(now->file[0], now->len[0], NULL, where);
+	/* a revocations row only for a key listed in the file */
+	cr_assert_not_null(rows = strdup(now->store));
+	for (line = strtok_r(rows, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (k = 0; k < 4; k++)
+			f[k] = strsep(&line, "|");
+		if (f[3] == NULL || strcmp(f[1], "revocation") != 0)
+			continue;
+		cr_assert_not_null(b64 = strchr(f[3], ' '));
+		cr_assert(mem_contains(now->file[0], now->len[0], b64 + 1),
+		    "%s: the store records the revocation of %s, but the "
+		    "revoked-keys file does not list it", where, f[2]);
+	}
+	free(rows);
+	assert_closed_lines_gone(now, rv_accts, 2, "revoked", where);
+	assert_progress(st, revoke_stages(sw, ref, now, st), where);
+}
+
+static void
+revoke_check_ref(const struct sweep *sw, const struct sweep_ref *ref)
+{
+	const struct snap	*o = &ref->old, *n = &ref->new;
+	char			 row[256];
+	size_t			 i;
+
+	(void)sw;
+	for (i = 0; i < 3; i++) {
+		cr_assert_not_null(o->file[i]);
+		cr_assert_not_null(n->file[i]);
+	}
+	cr_assert_not_null(o->store);
+	cr_assert_not_null(n->store);
+	/* what sshd will make of the revoked-keys file */
+	cr_assert(krl_check(o->file[0], o->len[0], &rv_other, "old"));
+	cr_assert(!krl_check(o->file[0], o->len[0], &rv_key, "old"));
+	cr_assert(krl_check(n->file[0], n->len[0], &rv_other, "new"));
+	cr_assert(krl_check(n->file[0], n->len[0], &rv_key, "new"));
+	cr_assert(krl_check(n->file[0], n->len[0], &rv_bobs, "new") == 0);
+	/* every line of the key goes, and only those */
+	cr_assert_eq(count_of(o->file[1], o->len[1], rv_key.b64), 2);
+	cr_assert_eq(count_of(o->file[2], o->len[2], rv_key.b64), 1);
+	for (i = 1; i < 3; i++)
+		cr_assert_eq(count_of(n->file[i], n->len[i], rv_key.b64), 0);
+	cr_assert_eq(keygen_count(o->file[1], o->len[1]), 3);
+	cr_assert_eq(keygen_count(n->file[1], n->len[1]), 1);
+	cr_assert_eq(keygen_count(o->file[2], o->len[2]), 3);
+	cr_assert_eq(keygen_count(n->file[2], n->len[2]), 2);
+	/* the grants: both closed as revoked, bob's own key untouched */
+	cr_assert_null(strstr(o->store, "|grant|revoked|"));
+	for (i = 0; i < 2; i++) {
+		xsnprintf(row, sizeof(row), "%s|grant|revoked|ssh-ed25519 "
+		    "%s|", rv_accts[i].user, rv_key.b64);
+		cr_assert_not_null(strstr(n->store, row), "new store:\n%s",
+		    n->store);
+	}
+	xsnprintf(row, sizeof(row), "bob|grant|active|ssh-ed25519 %s|",
+	    rv_bobs.b64);
+	cr_assert_not_null(strstr(n->store, row), "new store:\n%s", n->store);
+	xsnprintf(row, sizeof(row), "list|revocation|%s|", rv_key.fp);
+	cr_assert_null(strstr(o->store, row));
+	cr_assert_not_null(strstr(n->store, row));
+}
+
+Test(stress, crash_sweep_revoke)
+{
+	static const char *const files[] = { REVFILE, ALICE_KEYFILE,
+		BOB_KEYFILE, NULL };
+	const char	*argv[] = { "revoke", rv_key.fp, "--reason",
+			    "crash sweep", NULL };
+	struct sweep	 sw = {
+		.what = "revoke",
+		.argv = argv,
+		.build_old = revoke_build_old,
+		.files = files,
+		.store_sql = withdraw_store_sql,
+		.dense_from = "\"ssh\"",	/* the walk into etc/ssh */
+		.check_killed = revoke_check_killed,
+		.check_ref = revoke_check_ref,
+		.stages = revoke_stages,
+		.note_sql = withdraw_note_sql,
+	};
+
+	need_root();
+	if (system("strace -V >/dev/null 2>&1") != 0)
+		cr_skip_test("strace is not installed (tests/deps.sh)");
+	sweep_run(&sw);
+}
+
+/* ---- expire ---- */
+
+static struct gkey	ex_alice;	/* alice's grant, expired */
+static struct gkey	ex_bob;		/* bob's expired; alice's not */
+static struct gkey	ex_bobs;	/* bob's, not expired */
+
+static const struct acct_file	ex_accts[] = {
+	{ "alice", 0 }, { "bob", 1 }
+};
+
+/*
+ * Old state: alice holds one key whose grant has expired and one whose
+ * grant has not (in 30 days); bob holds the second key, expired for him
+ * (a second line of it, with an option, too), and a key of his own that
+ * has not.  Each file also has an unmanaged key.  --expires 1s and a wait
+ * of two seconds make the expired ones: add refuses a past time.
+ */
+static void
+expire_build_old(void)
+{
+	struct gkey	 ua, ub;
+	char		 pa[PATH_MAX], pb[PATH_MAX], pn[PATH_MAX];
+	char		 tail[512];
+	time_t		 t1;
+
+	gkey_make(&ex_alice, "alice@old-phone");
+	gkey_make(&ex_bob, "shared@contractor");
+	gkey_make(&ex_bobs, "bob@desk");
+	gkey_make(&ua, "alice-unmanaged@tablet");
+	gkey_make(&ub, "bob-unmanaged@build");
+	gkey_write(&ex_alice, "alice-old", pa);
+	gkey_write(&ex_bob, "shared", pb);
+	gkey_write(&ex_bobs, "bobs", pn);
+	ka_ok("add", "alice", pa, "--expires", "1s", NULL);
+	ka_ok("add", "bob", pb, "--expires", "1s", NULL);
+	t1 = time(NULL);
+	ka_ok("add", "alice", pb, "--expires", "30d", NULL);
+	ka_ok("add", "bob", pn, "--expires", "30d", NULL);
+	xsnprintf(tail, sizeof(tail), "\n%s", ua.line);
+	wrap_file(ALICE_KEYFILE, "# alice's keys (edited by hand)\n", tail);
+	xsnprintf(tail, sizeof(tail), "from=\"192.0.2.0/24\" ssh-ed25519 %s "
+	    "copy\n%s", ex_bob.b64, ub.line);
+	wrap_file(BOB_KEYFILE, "", tail);
+	while (time(NULL) < t1 + 2)
+		(void)usleep(100000);
+}
+
+static size_t
+expire_stages(const struct sweep *sw, const struct sweep_ref *ref,
+    const struct snap *now, struct stage *st)
+{
+	size_t	i, n = 0;
+
+	(void)sw;
+	for (i = 0; i < 2; i++) {
+		stage_set(&st[n++], file_class(ref, now, ex_accts[i].file),
+		    "%s's file", ex_accts[i].user);
+		stage_set(&st[n++], store_part_class(ref, now,
+		    ex_accts[i].user), "%s's grants", ex_accts[i].user);
+	}
+	return n;
+}
+
+static void
+expire_check_killed(const struct sweep *sw, const struct sweep_ref *ref,
+    const struct snap *now, const char *where)
+{
+	static const char *const tags[] = { "keys", "alice", "bob", NULL };
+	struct stage	 st[SWEEP_STAGES_MAX];
+
+	assert_store_parts(ref, now, tags, where);
+	assert_closed_lines_gone(now, ex_accts, 2, "expired", where);
+	assert_progress(st, expire_stages(sw, ref, now, st), where);
+}
+
+static void
+expire_check_ref(const struct sweep *sw, const struct sweep_ref *ref)
+{
+	const struct snap	*o = &ref->old, *n = &ref->new;
+	char			 row[256];
+
+	(void)sw;
+	cr_assert_not_null(o->file[0]);
+	cr_assert_not_null(o->file[1]);
+	cr_assert_not_null(n->file[0]);
+	cr_assert_not_null(n->file[1]);
+	cr_assert_not_null(o->store);
+	cr_assert_not_null(n->store);
+	cr_assert_eq(keygen_count(o->file[0], o->len[0]), 3);
+	cr_assert_eq(keygen_count(n->file[0], n->len[0]), 2);
+	cr_assert_eq(keygen_count(o->file[1], o->len[1]), 4);
+	cr_assert_eq(keygen_count(n->file[1], n->len[1]), 2);
+	cr_assert_eq(count_of(n->file[0], n->len[0], ex_alice.b64), 0);
+	cr_assert_eq(count_of(n->file[0], n->len[0], ex_bob.b64), 1);
+	cr_assert_eq(count_of(o->file[1], o->len[1], ex_bob.b64), 2);
+	cr_assert_eq(count_of(n->file[1], n->len[1], ex_bob.b64), 0);
+	cr_assert_eq(count_of(n->file[1], n->len[1], ex_bobs.b64), 1);
+	cr_assert_null(strstr(o->store, "|grant|expired|"));
+	xsnprintf(row, sizeof(row), "alice|grant|expired|ssh-ed25519 %s|",
+	    ex_alice.b64);
+	cr_assert_not_null(strstr(n->store, row), "new store:\n%s", n->store);
+	xsnprintf(row, sizeof(row), "bob|grant|expired|ssh-ed25519 %s|",
+	    ex_bob.b64);
+	cr_assert_not_null(strstr(n->store, row), "new store:\n%s", n->store);
+	xsnprintf(row, sizeof(row), "alice|grant|active|ssh-ed25519 %s|",
+	    ex_bob.b64);
+	cr_assert_not_null(strstr(n->store, row), "new store:\n%s", n->store);
+	xsnprintf(row, sizeof(row), "bob|grant|active|ssh-ed25519 %s|",
+	    ex_bobs.b64);
+	cr_assert_not_null(strstr(n->store, row), "new store:\n%s", n->store);
+}
+
+Test(stress, crash_sweep_expire)
+{
+	static const char *const files[] = { ALICE_KEYFILE, BOB_KEYFILE,
+		NULL };
+	const char	*argv[] = { "expire", NULL };
+	struct sweep	 sw = {
+		.what = "expire",
+		.argv = argv,
+		.build_old = expire_build_old,
+		.files = files,
+		.store_sql = withdraw_store_sql,
+		.dense_from = "\".ssh\"",	/* the walk into alice's .ssh */
+		.check_killed = expire_check_killed,
+		.check_ref = expire_check_ref,
+		.stages = expire_stages,
+		.note_sql = withdraw_note_sql,
 	};
 
 	need_root();
