@@ -1083,22 +1083,12 @@ int
 store_grants_list(struct store *s, const char *user, const char *status,
     store_grant_cb cb, void *arg)
 {
-	sqlite3_stmt		*st;
-	struct store_grant	 g;
-	int			 r;
+	struct store_grant_query	q;
 
-	st = s->st[user != NULL ? ST_GRANTS_USER : ST_GRANTS_ALL];
-	if (bind_text(st, 1, user) != SQLITE_OK ||
-	    bind_text(st, 2, status) != SQLITE_OK)
-		return bind_fail(s, st);
-	while ((r = step(s, st, "list grants")) == 1) {
-		memset(&g, 0, sizeof(g));
-		if ((r = grant_from_row(s, st, &g)) != 0 ||
-		    (r = cb(&g, arg)) != 0)
-			break;
-	}
-	stmt_done(st);
-	return r;
+	memset(&q, 0, sizeof(q));
+	q.user = user;
+	q.status = status;
+	return store_grants_find(s, &q, cb, arg);
 }
 
 /* The statement for q, bound; NULL (and KE_INTERNAL) if unsupported. */
