@@ -35,4 +35,18 @@ int	accounts_valid_name(const char *name);
  */
 int	accounts_lookup(int rootfd, const char *name, struct account *out);
 
+typedef int (*accounts_cb)(const struct account *a, void *arg);
+
+/*
+ * Call cb for every account of the password database (rootfd < 0: the
+ * system's, through the name service; else the tree's etc/passwd and
+ * etc/group, each read once), in the database's order, each name once (the
+ * first entry wins, as for a lookup), with its groups.  Entries whose name
+ * is not valid (accounts_valid_name) or whose home is not absolute are
+ * skipped: sshd could not use them either.  A non-zero return of cb stops
+ * the walk and is returned.  KE_IO when the database cannot be read,
+ * KE_NOMEM.
+ */
+int	accounts_each(int rootfd, accounts_cb cb, void *arg);
+
 #endif

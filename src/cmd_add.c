@@ -912,7 +912,8 @@ add_open(struct add_run *ar)
 	int		 r;
 
 	r = keyfile_open(&ar->kf, c->rootfd, c->dispprefix,
-	    c->cfg.authorized_keys_file, ar->acct, !ar->dry_run,
+	    c->cfg.authorized_keys_file, ar->acct,
+	    ar->dry_run ? 0 : KEYFILE_CREATE,
 	    (int)c->cfg.busy_timeout_ms, ar->msg, sizeof(ar->msg));
 	if (r != 0)
 		return r;

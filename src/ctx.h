@@ -8,6 +8,7 @@
 #define KEYADM_CTX_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "accounts.h"
@@ -40,5 +41,19 @@ int	cmd_add(struct ctx *c, int argc, char **argv);
 int	cmd_list(struct ctx *c, int argc, char **argv);
 int	cmd_revoke(struct ctx *c, int argc, char **argv);
 int	cmd_expire(struct ctx *c, int argc, char **argv);
+int	cmd_audit(struct ctx *c, int argc, char **argv);
+int	cmd_adopt(struct ctx *c, int argc, char **argv);
+int	cmd_history(struct ctx *c, int argc, char **argv);
+int	cmd_verify(struct ctx *c, int argc, char **argv);
+
+struct store;
+
+/*
+ * Open the configured store (store_open with c's root, database and busy
+ * timeout) and have every event it commits also sent to syslog with its
+ * hash.  msg as for store_open.
+ */
+int	ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
+	    size_t msglen);
 
 #endif

@@ -124,7 +124,7 @@ become(const struct keyfile *kf, struct privs_saved *ps)
 /* The directory part: walk as root to the base, then below it. */
 static int
 open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
-    const char *dir, int create, char *msg, size_t msglen)
+    const char *dir, int flags, char *msg, size_t msglen)
 {
 	struct privs_saved	 ps;
 	const char		*rest = "";
@@ -147,6 +147,10 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	kf->mode = kf->in_home ? 0600 : 0644;
 	r = safefs_walk(rootfd, dispprefix, base, kf->acct->uid, &kf->dirfd,
 	    msg, msglen);
+	if (r == KE_NOINPUT && (flags & KEYFILE_NOHOME_OK)) {
+		kf->dirfd = -1;		/* no home: no keys */
+		return 0;
+	}
 	if (r == KE_NOINPUT)
 		r = KE_CANTCREATE;
 	if (r != 0)
@@ -155,11 +159,11 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	    strcmp(base, "/") == 0 ? "" : base);
 	if ((r = become(kf, &ps)) != 0)
 		return r;
-	r = walk_below(&kf->dirfd, disp, sizeof(disp), rest, kf, create, msg,
-	    msglen);
+	r = walk_below(&kf->dirfd, disp, sizeof(disp), rest, kf,
+	    flags & KEYFILE_CREATE, msg, msglen);
 	if ((r2 = privs_restore(&ps)) != 0)
 		return r2;
-	if (r == KE_NOINPUT && !create) {
+	if (r == KE_NOINPUT && !(flags & KEYFILE_CREATE)) {
 		/* looking only (dry run): a missing .ssh holds no keys */
 		(void)close(kf->dirfd);
 		kf->dirfd = -1;
@@ -196,7 +200,7 @@ has_option(const char *opts, const char *name)
 
 int
 keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
-    const char *pattern, const struct account *acct, int create,
+    const char *pattern, const struct account *acct, int flags,
     int lock_ms, char *msg, size_t msglen)
 {
 	struct privs_saved	 ps;
@@ -217,7 +221,7 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	}
 	(void)snprintf(kf->disp, sizeof(kf->disp), "%s%s", dispprefix,
 	    kf->path);
-	if ((r = open_dir(kf, rootfd, dispprefix, dir, create, msg, msglen)))
+	if ((r = open_dir(kf, rootfd, dispprefix, dir, flags, msg, msglen)))
 		return r;
 	if (kf->dirfd == -1)
 		return authkeys_new(&kf->ak);

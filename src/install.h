@@ -40,15 +40,22 @@ struct keyfile {
 int	keyfile_expand(const char *pattern, const struct account *acct,
 	    char *out, size_t outlen);
 
+enum keyfile_flags {
+	KEYFILE_CREATE = 1 << 0,	/* make missing directories */
+	KEYFILE_NOHOME_OK = 1 << 1	/* a missing home holds no keys */
+};
+
 /*
- * Open, lock and read acct's key file.  create: make missing directories
- * below the home (0700, owned by the account).  On failure msg holds
- * "<path>: <problem>"; kf needs keyfile_close() either way.  Without
- * create, a missing directory below the home reads as an empty file
- * (kf->dirfd stays -1 and keyfile_write must not be called).
+ * Open, lock and read acct's key file.  KEYFILE_CREATE: make missing
+ * directories below the home (0700, owned by the account).  On failure
+ * msg holds "<path>: <problem>"; kf needs keyfile_close() either way.
+ * Without KEYFILE_CREATE, a missing directory below the home reads as an
+ * empty file (kf->dirfd stays -1 and keyfile_write must not be called);
+ * so does a missing home (or central directory's parent) with
+ * KEYFILE_NOHOME_OK, which is otherwise KE_CANTCREATE.
  */
 int	keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
-	    const char *pattern, const struct account *acct, int create,
+	    const char *pattern, const struct account *acct, int flags,
 	    int lock_ms, char *msg, size_t msglen);
 /*
  * Index of the first line that lets k log in as the account (lines with

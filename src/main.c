@@ -38,7 +38,14 @@ static const char usage_main[] =
 "  revoke KEY [--user USER] --reason TEXT [--dry-run]\n"
 "                                      take a key away (KEY: SHA256:..., a\n"
 "                                      grant id or the .pub file)\n"
-"  expire [--dry-run]                  remove grants whose time has passed\n";
+"  expire [--dry-run]                  remove grants whose time has passed\n"
+"  audit [USER...]                     what the key files really grant, and\n"
+"                                      what drifted; exit 1 on findings\n"
+"  adopt USER...|--all [--reason TEXT] [--dry-run]\n"
+"                                      record keys already in the files\n"
+"  history [--user USER] [--key FP] [--since DATE]\n"
+"                                      every recorded change, oldest first\n"
+"  verify                              check the audit log's hash chain\n";
 
 static const struct {
 	const char	*name;
@@ -49,6 +56,10 @@ static const struct {
 	{ "list", cmd_list },
 	{ "revoke", cmd_revoke },
 	{ "expire", cmd_expire },
+	{ "audit", cmd_audit },
+	{ "adopt", cmd_adopt },
+	{ "history", cmd_history },
+	{ "verify", cmd_verify },
 };
 
 /* Make sure 0, 1 and 2 are open, so no file we open lands on them. */

@@ -193,7 +193,7 @@ withdraw_user(struct ctx *c, struct store *st, struct withdraw *w,
 		return r;
 	}
 	r = keyfile_open(&kf, c->rootfd, c->dispprefix,
-	    c->cfg.authorized_keys_file, &acct, 0,
+	    c->cfg.authorized_keys_file, &acct, KEYFILE_NOHOME_OK,
 	    (int)c->cfg.busy_timeout_ms, msg, msglen);
 	(void)snprintf(w->path, sizeof(w->path), "%s", kf.disp);
 	if (r == 0 && w->dry_run)
