@@ -45,7 +45,9 @@ typedef int (*accounts_cb)(const struct account *a, void *arg);
  * is not valid (accounts_valid_name) or whose home is not absolute are
  * skipped: sshd could not use them either.  A non-zero return of cb stops
  * the walk and is returned.  KE_IO when the database cannot be read,
- * KE_NOMEM.
+ * KE_NOMEM.  Under a tree, no etc/passwd is no account: 0 without a call.
+ * cb must not use setpwent/getpwent/endpwent itself (lookups by name are
+ * fine).
  */
 int	accounts_each(int rootfd, accounts_cb cb, void *arg);
 
