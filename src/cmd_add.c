@@ -234,9 +234,8 @@ add_store(struct add_run *ar)
 	struct ctx	*c = ar->c;
 	int		 r;
 
-	r = store_open(c->rootfd, c->dispprefix, c->cfg.database,
-	    ar->dry_run ? STORE_READONLY : STORE_CREATE,
-	    (int)c->cfg.busy_timeout_ms, &ar->st, ar->msg, sizeof(ar->msg));
+	r = ctx_store_open(c, ar->dry_run ? STORE_READONLY : STORE_CREATE,
+	    &ar->st, ar->msg, sizeof(ar->msg));
 	if (r == KE_NOINPUT && ar->dry_run) {
 		ar->st = NULL;
 		return 0;
@@ -627,7 +626,10 @@ add_log_failure(struct add_run *ar, int err)
 	}
 }
 
-/* One syslog line per key that changed, with its fingerprint. */
+/*
+ * A note per key recorded as it was found.  Each change reaches syslog
+ * as its event (add_record), through the store's hook once committed.
+ */
 static void
 add_log(const struct add_run *ar, const struct intake *in)
 {
@@ -638,11 +640,6 @@ add_log(const struct add_run *ar, const struct intake *in)
 	for (i = 0; i < in->n; i++) {
 		if (ar->acts[i] == ACT_NONE)
 			continue;
-		msg_syslog(LOG_NOTICE, "%s %s for %s by %s (uid %ld), grant "
-		    "%lld", act_names[ar->acts[i]],
-		    in->keys[i].key->fingerprint, ar->acct->name,
-		    ar->c->actor.name, ar->c->actor.uid,
-		    (long long)ar->grant_ids[i]);
 		if (ar->acts[i] == ACT_RECORD && !ar->a->opts_given &&
 		    ar->newopts[i] != NULL)
 			msg_err(ar->kf.disp, "%s was already there with "

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "b64.h"
 #include "ctx.h"
@@ -149,11 +148,7 @@ expire_report(struct expire_run *er, const struct withdraw *w, size_t from,
 		    w->keys[i].fingerprint, (long long)w->keys[i].grant_id,
 		    w->keys[i].lines, w->keys[i].lines == 1 ? "" : "s",
 		    w->no_account ? "(no such account)" : path);
-		if (!er->dry_run)
-			msg_syslog(LOG_NOTICE, "expired %s for %s by %s (uid "
-			    "%ld), grant %lld", w->keys[i].fingerprint,
-			    w->user, er->c->actor.name, er->c->actor.uid,
-			    (long long)w->keys[i].grant_id);
+		/* syslog: the expire event, sent by the store's hook */
 	}
 	report_arr_end(o);
 }
@@ -237,9 +232,8 @@ cmd_expire(struct ctx *c, int argc, char **argv)
 	er.c = c;
 	if ((r = expire_args(argc, argv, &er.dry_run)) != 0)
 		return r > 0 ? 0 : r;
-	r = store_open(c->rootfd, c->dispprefix, c->cfg.database,
-	    er.dry_run ? STORE_READONLY : 0, (int)c->cfg.busy_timeout_ms,
-	    &er.st, er.msg, sizeof(er.msg));
+	r = ctx_store_open(c, er.dry_run ? STORE_READONLY : 0, &er.st,
+	    er.msg, sizeof(er.msg));
 	if (r == KE_NOINPUT)
 		r = 0;		/* no store yet: nothing to expire */
 	else if (r != 0)

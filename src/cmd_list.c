@@ -81,9 +81,7 @@ cmd_list(struct ctx *c, int argc, char **argv)
 			return KE_NOUSER;
 		}
 	}
-	r = store_open(c->rootfd, c->dispprefix, c->cfg.database,
-	    STORE_READONLY, (int)c->cfg.busy_timeout_ms, &st, msg,
-	    sizeof(msg));
+	r = ctx_store_open(c, STORE_READONLY, &st, msg, sizeof(msg));
 	if (r != 0 && r != KE_NOINPUT) {
 		msg_line(msg);
 		return r;

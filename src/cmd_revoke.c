@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "b64.h"
 #include "ctx.h"
@@ -551,11 +550,7 @@ revoke_one(struct revoke_run *rr, struct withdraw *w)
 	    rr->dry_run ? "would revoke" : "revoked", rr->k.fingerprint,
 	    w->keys[0].lines, w->keys[0].lines == 1 ? "" : "s",
 	    w->no_account ? "(no such account)" : path, gid);
-	if (!rr->dry_run)
-		msg_syslog(LOG_NOTICE, "revoked %s for %s by %s (uid %ld): %zu "
-		    "lines removed, grant %lld", rr->k.fingerprint, w->user,
-		    rr->c->actor.name, rr->c->actor.uid, w->keys[0].lines,
-		    (long long)w->keys[0].grant_id);
+	/* syslog: the revoke event, sent by the store's hook (withdraw.c) */
 	return 0;
 }
 
@@ -565,9 +560,8 @@ revoke_store(struct revoke_run *rr)
 	struct ctx	*c = rr->c;
 	int		 r;
 
-	r = store_open(c->rootfd, c->dispprefix, c->cfg.database,
-	    rr->dry_run ? STORE_READONLY : STORE_CREATE,
-	    (int)c->cfg.busy_timeout_ms, &rr->st, rr->msg, sizeof(rr->msg));
+	r = ctx_store_open(c, rr->dry_run ? STORE_READONLY : STORE_CREATE,
+	    &rr->st, rr->msg, sizeof(rr->msg));
 	if (r == KE_NOINPUT && rr->dry_run) {
 		rr->st = NULL;
 		return 0;

@@ -56,4 +56,23 @@ struct store;
 int	ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
 	    size_t msglen);
 
+/*
+ * 1 when the configured database file does not exist (so a KE_NOINPUT
+ * from ctx_store_open means "nothing recorded yet", not "unreadable").
+ */
+int	ctx_store_absent(const struct ctx *c);
+
+struct store_event_row;
+
+/*
+ * The syslog line of one committed event into buf (always NUL-terminated):
+ *   event ID ACTION user=U fingerprint=FP actor=A uid=N hash=HEX detail="D"
+ * Absent values are "-"; every text value is escaped (msg_escape), and
+ * quoted with '"' as \" when it is empty, "-", or holds a blank, '"' or
+ * '='; detail is always quoted when present, comes last and is cut with
+ * "..." to fit.  0, or KE_INTERNAL when len cannot hold the fields before
+ * detail (the line is then cut short).
+ */
+int	ctx_event_line(const struct store_event_row *e, char *buf, size_t len);
+
 #endif

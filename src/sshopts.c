@@ -1217,9 +1217,12 @@ sshopts_format_time(int64_t t, char out[SSHOPTS_TIME_LEN])
 	out[15] = '\0';
 }
 
-/* --expires as a duration: digits, then s, m, h, d or w. */
+/*
+ * A duration (digits, then s, m, h, d or w) counted from now: forward
+ * (sign 1, --expires) or back (sign -1, --since).
+ */
 static int
-expires_duration(const char *a, size_t n, int64_t now, int64_t *t,
+parse_duration(const char *a, size_t n, int64_t now, int sign, int64_t *t,
     char *reason, size_t rlen)
 {
 	int64_t	mult, room, v = 0;
@@ -1248,12 +1251,17 @@ expires_duration(const char *a, size_t n, int64_t now, int64_t *t,
 		say(reason, rlen, "a duration must be more than 0");
 		return -1;
 	}
-	room = now < 0 ? TIME_MAX : TIME_MAX - now;	/* no overflow */
-	if (now >= TIME_MAX || v > room / mult) {
-		say(reason, rlen, "too far in the future (after 9999)");
+	/* no overflow: now and the result stay within +-TIME_MAX */
+	if (sign > 0)
+		room = now < 0 ? TIME_MAX : TIME_MAX - now;
+	else
+		room = now > 0 ? TIME_MAX : TIME_MAX + now;
+	if (now >= TIME_MAX || now <= -TIME_MAX || v > room / mult) {
+		say(reason, rlen, sign > 0 ? "too far in the future (after "
+		    "9999)" : "too far in the past");
 		return -1;
 	}
-	*t = now + v * mult;
+	*t = sign > 0 ? now + v * mult : now - v * mult;
 	return 0;
 }
 
@@ -1279,39 +1287,67 @@ expires_date(const char *a, size_t n, int64_t *t)
 	return 0;
 }
 
-int
-sshopts_parse_expires(const char *arg, int64_t now, int64_t *t,
+/*
+ * A time given on the command line: a date, a UTC time, or a duration
+ * from now (forward for sign 1, back for sign -1).  0, or KE_USAGE with
+ * reason.
+ */
+static int
+parse_when(const char *arg, int64_t now, int sign, int64_t *t,
     char *reason, size_t reasonlen)
 {
 	size_t	n = arg != NULL ? strlen(arg) : 0;
-	int64_t	v = 0;
 	int	r = -1;
 
 	*t = 0;
 	if (n > 1 && strchr("smhdw", arg[n - 1]) != NULL &&
 	    all_digits(arg, n - 1)) {
-		if (expires_duration(arg, n, now, &v, reason, reasonlen) != 0)
+		if (parse_duration(arg, n, now, sign, t, reason,
+		    reasonlen) != 0)
 			return KE_USAGE;
-		r = 0;
-	} else if (n == 10 || n == 17 || n == 20)
-		r = expires_date(arg, n, &v);
+		return 0;
+	}
+	if (n == 10 || n == 17 || n == 20)
+		r = expires_date(arg, n, t);
 	if (r == -2) {
 		say(reason, reasonlen, "no such date or time");
 		return KE_USAGE;
 	}
 	if (r != 0) {
-		say(reason, reasonlen, n > 0 && arg[0] == '-' ?
-		    "must be in the future, not negative" :
+		say(reason, reasonlen, n > 0 && arg[0] == '-' ? (sign > 0 ?
+		    "must be in the future, not negative" : "a duration "
+		    "counts back from now: give it without a sign") :
 		    "expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or a "
 		    "duration such as 30d");
+		*t = 0;
 		return KE_USAGE;
 	}
+	return 0;
+}
+
+int
+sshopts_parse_expires(const char *arg, int64_t now, int64_t *t,
+    char *reason, size_t reasonlen)
+{
+	int64_t	v;
+	int	r;
+
+	*t = 0;
+	if ((r = parse_when(arg, now, 1, &v, reason, reasonlen)) != 0)
+		return r;
 	if (v <= now) {
 		say(reason, reasonlen, "not in the future");
 		return KE_USAGE;
 	}
 	*t = v;
 	return 0;
+}
+
+int
+sshopts_parse_since(const char *arg, int64_t now, int64_t *t, char *reason,
+    size_t reasonlen)
+{
+	return parse_when(arg, now, -1, t, reason, reasonlen);
 }
 
 /* End of the option at p (the next ',' outside double quotes, or end). */

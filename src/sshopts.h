@@ -81,6 +81,15 @@ int	sshopts_parse_expires(const char *arg, int64_t now, int64_t *t,
 	    char *reason, size_t reasonlen);
 
 /*
+ * --since: the same forms, a date or time meaning that moment and a
+ * duration meaning that long before now ("7d": a week ago).  Any time is
+ * accepted, past or future; only malformed input is refused.  0, or
+ * KE_USAGE with reason.
+ */
+int	sshopts_parse_since(const char *arg, int64_t now, int64_t *t,
+	    char *reason, size_t reasonlen);
+
+/*
  * opts (a checked options string, or NULL) with every expiry-time
  * replaced by one for t (0: none), the other options kept as they are:
  * --expires alone renews a key without touching its restrictions.  *out

@@ -36,6 +36,13 @@
  *    bound; every sqlite3_step is checked; SQLITE_BUSY is KE_BUSY.
  *  - events rows are append-only (triggers) and hash-chained (see
  *    "Event hash" below); store_verify_chain recomputes the chain.
+ *    Deleting the newest rows cannot be seen from the table alone: the
+ *    event hook (below) is how each hash also leaves the machine.
+ *  - The event hook sees an event only once it is committed, exactly
+ *    once, in order: events appended in a caller's transaction wait in
+ *    s->pend until store_commit succeeds, and a rollback forgets them.
+ *    The copy is made before the insert, so a lack of memory fails the
+ *    append (the caller rolls back) instead of losing the hook's call.
  *
  * application_id is set by this code, not by sql/001-initial.sql, in the
  * transaction of every migration step: STORE_APPLICATION_ID stays the
@@ -103,6 +110,11 @@ enum stmt {
 	ST_EVENT_LAST,
 	ST_EVENT_ADD,
 	ST_EVENT_ALL,
+	ST_EVENTS_ANY,
+	ST_EVENTS_USER,
+	ST_EVENTS_KEY,
+	ST_REVOCATIONS,
+	ST_EVER_REVOKED,
 	ST_COUNT
 };
 
@@ -111,6 +123,10 @@ enum stmt {
 	"k.comment, g.options, g.status, g.added_at, g.added_by, "	\
 	"g.added_uid, g.reason, g.expires_at, g.last_used_at, g.path "	\
 	"FROM grants g JOIN keys k ON k.id = g.key_id "
+
+#define EVENT_COLUMNS							\
+	"SELECT id, at, actor, actor_uid, action, user, fingerprint, "	\
+	"detail, hash FROM events "
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -177,6 +193,30 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_ALL] =
 	    "SELECT id, prev_hash, at, actor, actor_uid, action, user, "
 	    "fingerprint, detail, hash FROM events ORDER BY id",
+	/* Three statements, so that a filter uses its index. */
+	[ST_EVENTS_ANY] = EVENT_COLUMNS
+	    "WHERE (?1 IS NULL OR at >= ?1) ORDER BY id",
+	/* events_user */
+	[ST_EVENTS_USER] = EVENT_COLUMNS
+	    "WHERE user = ?1 AND (?2 IS NULL OR at >= ?2) ORDER BY id",
+	/* events_fingerprint; user and time filter the rows of one key */
+	[ST_EVENTS_KEY] = EVENT_COLUMNS
+	    "WHERE fingerprint = ?1 AND (?2 IS NULL OR user = ?2) "
+	    "AND (?3 IS NULL OR at >= ?3) ORDER BY id",
+	[ST_REVOCATIONS] =
+	    "SELECT k.fingerprint, k.type, k.blob_b64, r.revoked_at, "
+	    "r.revoked_by, r.revoked_uid, r.reason FROM revocations r "
+	    "JOIN keys k ON k.id = r.key_id ORDER BY k.fingerprint",
+	[ST_EVER_REVOKED] =
+	    "SELECT EXISTS (SELECT 1 FROM revocations) OR "
+	    "EXISTS (SELECT 1 FROM events WHERE action = 'revoke' AND "
+	    "user IS NULL)",
+};
+
+/* An event appended in an open transaction, kept for the hook. */
+struct pending {
+	struct store_event_row	 row;	/* strings point into buf */
+	char			*buf;
 };
 
 struct store {
@@ -186,6 +226,11 @@ struct store {
 	int		 errobj;		/* errmsg names its object */
 	char		 path[PATH_MAX];	/* dispprefix + dbpath */
 	char		 errmsg[STORE_MSG_MAX];
+	store_event_hook hook;			/* NULL: none */
+	void		*hook_arg;
+	struct pending	*pend;			/* appended, not committed */
+	size_t		 npend;
+	size_t		 pendcap;
 };
 
 /* What store_open was asked for, passed to its helpers. */
@@ -201,6 +246,7 @@ static int	fail(struct store *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	fail_at(struct store *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static void	pend_drop(struct store *);
 
 static void
 vfail(struct store *s, int withobj, const char *fmt, va_list ap)
@@ -823,6 +869,8 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	pend_drop(s);		/* never committed: an open one rolls back */
+	free(s->pend);
 	for (i = 0; i < ST_COUNT; i++)
 		(void)sqlite3_finalize(s->st[i]);	/* NULL is a no-op */
 	/* Only fails with unfinalized statements, and there are none. */
@@ -892,22 +940,157 @@ run(struct store *s, enum stmt id, const char *what)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Events for the hook (see store_set_event_hook): each one appended in an
+ * open transaction is copied into s->pend before it is inserted, so that
+ * running out of memory fails the append and never loses a row; the copy
+ * counts (npend) once the insert has succeeded.
+ */
+static void
+pend_drop(struct store *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->npend; i++)
+		free(s->pend[i].buf);
+	s->npend = 0;
+}
+
+/* Copy src to *cur, advancing it; NULL stays NULL. */
+static const char *
+pend_str(char **cur, const char *src)
+{
+	char	*p = *cur;
+	size_t	 n;
+
+	if (src == NULL)
+		return NULL;
+	n = strlen(src) + 1;
+	memcpy(p, src, n);
+	*cur = p + n;
+	return p;
+}
+
+/* Room for a copy of e in s->pend[s->npend], not yet counted. */
+static int
+pend_reserve(struct store *s, const struct store_event *e)
+{
+	const char		*f[5] = { e->actor, e->action, e->user,
+				    e->fingerprint, e->detail };
+	struct store_event_row	*row;
+	struct pending		*np;
+	size_t			 i, n, total = HASH_HEX_LEN + 1;
+	char			*cur;
+
+	for (i = 0; i < 5; i++) {
+		n = f[i] != NULL ? strlen(f[i]) + 1 : 0;
+		if (n > SIZE_MAX - total)
+			return fail(s, KE_NOMEM, "event: too long");
+		total += n;
+	}
+	if (s->npend == s->pendcap) {
+		n = s->pendcap == 0 ? 16 : s->pendcap;
+		if (n > SIZE_MAX / 2 / sizeof(*np) || (np = reallocarray(
+		    s->pend, n * 2, sizeof(*np))) == NULL)
+			return fail(s, KE_NOMEM, "event: out of memory");
+		s->pend = np;
+		s->pendcap = n * 2;
+	}
+	if ((cur = malloc(total)) == NULL)
+		return fail(s, KE_NOMEM, "event: out of memory");
+	s->pend[s->npend].buf = cur;
+	row = &s->pend[s->npend].row;
+	memset(row, 0, sizeof(*row));
+	row->hash = cur;
+	cur += HASH_HEX_LEN + 1;
+	row->at = e->at;
+	row->actor_uid = e->actor_uid;
+	row->actor = pend_str(&cur, e->actor);
+	row->action = pend_str(&cur, e->action);
+	row->user = pend_str(&cur, e->user);
+	row->fingerprint = pend_str(&cur, e->fingerprint);
+	row->detail = pend_str(&cur, e->detail);
+	return 0;
+}
+
+/* The reserved copy's row was inserted (keep) or not. */
+static void
+pend_settle(struct store *s, int keep, int64_t id,
+    const char hash[HASH_HEX_LEN + 1])
+{
+	struct pending	*p = &s->pend[s->npend];
+
+	if (!keep) {
+		free(p->buf);
+		p->buf = NULL;
+		return;
+	}
+	p->row.id = id;
+	memcpy(p->buf, hash, HASH_HEX_LEN + 1);	/* row.hash is buf */
+	s->npend++;
+}
+
+/* After a commit: the hook sees every kept event, in order. */
+static void
+pend_flush(struct store *s)
+{
+	struct pending	*p = s->pend;
+	size_t		 i, n = s->npend;
+
+	/* Detached first: the hook may not use s, but must not break it. */
+	s->pend = NULL;
+	s->npend = 0;
+	s->pendcap = 0;
+	for (i = 0; i < n; i++) {
+		if (s->hook != NULL)
+			s->hook(&p[i].row, s->hook_arg);
+		free(p[i].buf);
+	}
+	free(p);
+}
+
+void
+store_set_event_hook(struct store *s, store_event_hook fn, void *arg)
+{
+	s->hook = fn;
+	s->hook_arg = arg;
+}
+
+/* Nothing kept can be from an open transaction: there was none. */
 int
 store_begin(struct store *s)
 {
-	return run(s, ST_BEGIN, "begin");
+	int	r;
+
+	if ((r = run(s, ST_BEGIN, "begin")) == 0)
+		pend_drop(s);
+	return r;
 }
 
+/*
+ * A failed COMMIT that leaves the transaction open keeps the events: a
+ * later store_commit may still succeed, and store_rollback forgets them.
+ */
 int
 store_commit(struct store *s)
 {
-	return run(s, ST_COMMIT, "commit");
+	int	r;
+
+	if ((r = run(s, ST_COMMIT, "commit")) == 0)
+		pend_flush(s);
+	else if (sqlite3_get_autocommit(s->db))
+		pend_drop(s);
+	return r;
 }
 
 int
 store_rollback(struct store *s)
 {
-	return run(s, ST_ROLLBACK, "rollback");
+	int	r;
+
+	r = run(s, ST_ROLLBACK, "rollback");
+	pend_drop(s);
+	return r;
 }
 
 /* Roll back after an error, keeping the first error's message. */
@@ -916,8 +1099,10 @@ rollback_quiet(struct store *s)
 {
 	char	saved[STORE_MSG_MAX];
 
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		pend_drop(s);
 		return;		/* SQLite already rolled back */
+	}
 	memcpy(saved, s->errmsg, sizeof(saved));
 	/* The first error is the one to report. */
 	(void)store_rollback(s);
@@ -1423,13 +1608,17 @@ last_hash(struct store *s, char prev[HASH_HEX_LEN + 1])
 	return r;
 }
 
-/* Inside a write transaction: chain e to the last event and insert it. */
+/*
+ * Inside a write transaction: chain e to the last event and insert it;
+ * *id and hash get the new row's.
+ */
 static int
-event_insert(struct store *s, const struct store_event *e)
+event_insert(struct store *s, const struct store_event *e, int64_t *id,
+    char hash[HASH_HEX_LEN + 1])
 {
 	sqlite3_stmt		*st = s->st[ST_EVENT_ADD];
 	struct ev_fields	 f;
-	char			 prev[HASH_HEX_LEN + 1], hash[HASH_HEX_LEN + 1];
+	char			 prev[HASH_HEX_LEN + 1];
 	int			 r;
 
 	if ((r = last_hash(s, prev)) != 0)
@@ -1454,32 +1643,65 @@ event_insert(struct store *s, const struct store_event *e)
 	    bind_text(st, 8, prev) != SQLITE_OK ||
 	    bind_text(st, 9, hash) != SQLITE_OK)
 		return bind_fail(s, st);
-	r = step(s, st, "append event");
+	if ((r = step(s, st, "append event")) == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
 	stmt_done(st);
 	return r < 0 ? r : 0;
 }
 
+/* The hook, right after the append's own commit: e is still the caller's. */
+static void
+hook_now(struct store *s, const struct store_event *e, int64_t id,
+    const char *hash)
+{
+	struct store_event_row	row;
+
+	if (s->hook == NULL)
+		return;
+	row.id = id;
+	row.at = e->at;
+	row.actor = e->actor;
+	row.actor_uid = e->actor_uid;
+	row.action = e->action;
+	row.user = e->user;
+	row.fingerprint = e->fingerprint;
+	row.detail = e->detail;
+	row.hash = hash;
+	s->hook(&row, s->hook_arg);
+}
+
 /*
- * Append e.  Inside the caller's transaction if there is one, else in a
- * transaction of its own, so that reading the last hash and appending are
- * one step.
+ * Append e.  Inside the caller's transaction if there is one (kept for
+ * the hook until store_commit), else in a transaction of its own, so that
+ * reading the last hash and appending are one step.
  */
 int
 store_event_append(struct store *s, const struct store_event *e)
 {
-	int	own, r;
+	char	hash[HASH_HEX_LEN + 1];
+	int64_t	id = 0;
+	int	own, keep, r;
 
 	if (e->actor == NULL || e->action == NULL)
 		return fail(s, KE_INTERNAL, "event without actor or "
 		    "action");
 	own = sqlite3_get_autocommit(s->db);
+	keep = !own && s->hook != NULL;
+	/* the copy first: no memory, no row */
+	if (keep && (r = pend_reserve(s, e)) != 0)
+		return r;
 	if (own && (r = store_begin(s)) != 0)
 		return r;
-	r = event_insert(s, e);
-	if (own && r == 0)
-		r = store_commit(s);
-	if (own && r != 0)
-		rollback_quiet(s);
+	r = event_insert(s, e, &id, hash);
+	if (keep)
+		pend_settle(s, r == 0, id, hash);
+	if (!own)
+		return r;
+	if (r == 0 && (r = store_commit(s)) == 0) {
+		hook_now(s, e, id, hash);
+		return 0;
+	}
+	rollback_quiet(s);
 	return r;
 }
 
@@ -1530,21 +1752,143 @@ event_check(struct store *s, sqlite3_stmt *st, char want[HASH_HEX_LEN + 1])
 }
 
 int
-store_verify_chain(struct store *s, int64_t *bad_id)
+store_verify_chain(struct store *s, struct store_chain *out)
 {
 	sqlite3_stmt	*st = s->st[ST_EVENT_ALL];
-	char		 want[HASH_HEX_LEN + 1];
 	int		 r;
 
-	*bad_id = 0;
-	memset(want, '0', HASH_HEX_LEN);
-	want[HASH_HEX_LEN] = '\0';
-	while ((r = step(s, st, "read events")) == 1)
-		if ((r = event_check(s, st, want)) != 0) {
+	memset(out, 0, sizeof(*out));
+	memset(out->last_hash, '0', HASH_HEX_LEN);
+	out->last_hash[HASH_HEX_LEN] = '\0';
+	while ((r = step(s, st, "read events")) == 1) {
+		/* last_hash changes only when the row is intact */
+		if ((r = event_check(s, st, out->last_hash)) != 0) {
 			if (r == KE_FINDINGS)
-				*bad_id = sqlite3_column_int64(st, 0);
+				out->bad_id = sqlite3_column_int64(st, 0);
 			break;
 		}
+		out->checked++;
+	}
+	stmt_done(st);
+	return r;
+}
+
+/* One row of EVENT_COLUMNS; the strings live until the next step. */
+static int
+event_from_row(struct store *s, sqlite3_stmt *st, struct store_event_row *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	e->actor = col_text(st, 2);
+	e->actor_uid = (long)sqlite3_column_int64(st, 3);
+	e->action = col_text(st, 4);
+	e->user = col_text(st, 5);
+	e->fingerprint = col_text(st, 6);
+	e->detail = col_text(st, 7);
+	e->hash = col_text(st, 8);
+	/* NOT NULL columns come back NULL only when memory ran out. */
+	if (e->actor == NULL || e->action == NULL || e->hash == NULL)
+		return fail(s, KE_NOMEM, "read events: out of memory");
+	return 0;
+}
+
+/* A time filter: NULL when there is none. */
+static int
+bind_since(sqlite3_stmt *st, int i, int64_t since)
+{
+	if (since <= 0)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_int64(st, i, since);
+}
+
+/* The statement for q, bound; NULL on failure (*err set). */
+static sqlite3_stmt *
+events_stmt(struct store *s, const struct store_event_query *q, int *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*err = 0;
+	if (q->fingerprint != NULL) {
+		st = s->st[ST_EVENTS_KEY];
+		if ((rc = bind_text(st, 1, q->fingerprint)) == SQLITE_OK &&
+		    (rc = bind_text(st, 2, q->user)) == SQLITE_OK)
+			rc = bind_since(st, 3, q->since);
+	} else if (q->user != NULL) {
+		st = s->st[ST_EVENTS_USER];
+		if ((rc = bind_text(st, 1, q->user)) == SQLITE_OK)
+			rc = bind_since(st, 2, q->since);
+	} else {
+		st = s->st[ST_EVENTS_ANY];
+		rc = bind_since(st, 1, q->since);
+	}
+	if (rc != SQLITE_OK) {
+		*err = bind_fail(s, st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+store_events_find(struct store *s, const struct store_event_query *q,
+    store_event_cb cb, void *arg)
+{
+	sqlite3_stmt		*st;
+	struct store_event_row	 e;
+	int			 r;
+
+	if ((st = events_stmt(s, q, &r)) == NULL)
+		return r;
+	while ((r = step(s, st, "read events")) == 1) {
+		memset(&e, 0, sizeof(e));
+		if ((r = event_from_row(s, st, &e)) != 0 ||
+		    (r = cb(&e, arg)) != 0)
+			break;
+	}
+	stmt_done(st);
+	return r;
+}
+
+int
+store_revocations_each(struct store *s, store_revocation_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = s->st[ST_REVOCATIONS];
+	struct store_revocation	 rv;
+	int			 r;
+
+	while ((r = step(s, st, "read revocations")) == 1) {
+		memset(&rv, 0, sizeof(rv));
+		rv.fingerprint = col_text(st, 0);
+		rv.type = col_text(st, 1);
+		rv.b64 = col_text(st, 2);
+		rv.revoked_at = sqlite3_column_int64(st, 3);
+		rv.revoked_by = col_text(st, 4);
+		rv.revoked_uid = (long)sqlite3_column_int64(st, 5);
+		rv.reason = col_text(st, 6);
+		if (rv.fingerprint == NULL || rv.type == NULL ||
+		    rv.b64 == NULL || rv.revoked_by == NULL ||
+		    rv.reason == NULL) {
+			r = fail(s, KE_NOMEM, "read revocations: out of "
+			    "memory");
+			break;
+		}
+		if ((r = cb(&rv, arg)) != 0)
+			break;
+	}
+	stmt_done(st);
+	return r;
+}
+
+int
+store_ever_revoked(struct store *s)
+{
+	sqlite3_stmt	*st = s->st[ST_EVER_REVOKED];
+	int		 r;
+
+	if ((r = step(s, st, "read revocations")) == 1)
+		r = sqlite3_column_int64(st, 0) != 0;
+	else if (r == 0)
+		r = fail(s, KE_INTERNAL, "read revocations: no row");
 	stmt_done(st);
 	return r;
 }

@@ -180,14 +180,109 @@ int	 store_revocation_add(struct store *s, int64_t key_id, int64_t now,
 /* Forget a revocation (add --force): 0, or 1 when there was none. */
 int	 store_revocation_remove(struct store *s, int64_t key_id);
 
+/* What store_verify_chain found. */
+struct store_chain {
+	int64_t		 checked;	/* events found intact, in id order */
+	int64_t		 bad_id;	/* first bad event; 0 when none */
+	char		 last_hash[65];	/* hash of the last intact event */
+};
+
 /*
- * Recompute the events hash chain (format in store.c).  0 if intact;
- * KE_FINDINGS with *bad_id set to the first event that was altered or does
- * not follow the one before it (rows deleted or reordered); another
- * negative error if the events could not be read (*bad_id 0).
- * XXX Removing the newest rows is not detectable from the table alone.
+ * Recompute the events hash chain (format in store.c), oldest first.
+ * 0 if intact: out->checked is the number of events and out->last_hash
+ * the hash of the newest one (64 '0' when there are none).  KE_FINDINGS
+ * when an event was altered or does not follow the one before it (rows
+ * deleted, inserted or reordered): out->bad_id is that event, checked
+ * and last_hash describe the intact events before it, and
+ * store_errmsg() says "event N does not match its hash" or "event N does
+ * not follow the event before it".  Another negative error if the events
+ * could not be read (bad_id 0).
+ *
+ * Known limit: deleting the newest rows leaves a shorter chain that is
+ * still intact, so it cannot be seen from the table alone.  That is why
+ * every committed event also goes to syslog with its hash (the event
+ * hook, ctx.c) and keyadm verify prints the newest hash: compare it with
+ * a copy kept elsewhere (a central log) to see a cut.
  */
-int	 store_verify_chain(struct store *s, int64_t *bad_id);
+int	 store_verify_chain(struct store *s, struct store_chain *out);
+
+/* An event as read back: strings owned by the store until cb returns. */
+struct store_event_row {
+	int64_t		 id;
+	int64_t		 at;		/* epoch seconds UTC */
+	const char	*actor;
+	long		 actor_uid;
+	const char	*action;
+	const char	*user;		/* may be NULL */
+	const char	*fingerprint;	/* may be NULL */
+	const char	*detail;	/* may be NULL */
+	const char	*hash;		/* 64 lowercase hex digits */
+};
+
+/* Which events store_events_find returns; unset fields match anything. */
+struct store_event_query {
+	const char	*user;		/* this account only */
+	const char	*fingerprint;	/* this key only */
+	int64_t		 since;		/* > 0: at >= since */
+};
+
+typedef int (*store_event_cb)(const struct store_event_row *e, void *arg);
+
+/*
+ * Call cb for each event matching q, oldest first (by id).  A non-zero
+ * return of cb stops and is returned.
+ */
+int	 store_events_find(struct store *s, const struct store_event_query *q,
+	    store_event_cb cb, void *arg);
+
+typedef void (*store_event_hook)(const struct store_event_row *e,
+	    void *arg);
+
+/*
+ * Have fn(e, arg) called once for every event appended through s, after
+ * the transaction that holds it has committed, in the order of
+ * appending; fn NULL turns it off.  Events appended inside a caller's
+ * transaction are copied and kept until store_commit: a commit that
+ * succeeds calls fn for each and forgets them; store_rollback, a commit
+ * that fails and ends the transaction, store_begin and store_close
+ * forget them without calling fn.  An append outside a transaction calls
+ * fn right after its own commit.  Without a hook nothing is kept.
+ * store_event_append fails with KE_NOMEM, before it inserts anything,
+ * when it cannot make the copy.  fn gets strings valid only during the
+ * call; it must not use s.
+ */
+void	 store_set_event_hook(struct store *s, store_event_hook fn,
+	    void *arg);
+
+/* A revocation as read back: strings owned by the store until cb returns. */
+struct store_revocation {
+	const char	*fingerprint;
+	const char	*type;
+	const char	*b64;		/* canonical base64 */
+	int64_t		 revoked_at;
+	const char	*revoked_by;
+	long		 revoked_uid;
+	const char	*reason;
+};
+
+typedef int (*store_revocation_cb)(const struct store_revocation *r,
+	    void *arg);
+
+/*
+ * Call cb for each key in the revocations table (listed in the
+ * revoked-keys file), ordered by fingerprint.  A non-zero return of cb
+ * stops and is returned.
+ */
+int	 store_revocations_each(struct store *s, store_revocation_cb cb,
+	    void *arg);
+
+/*
+ * 1 when a key was ever listed in the revoked-keys file: a revocations
+ * row exists, or a machine-wide "revoke" event (user NULL) records one
+ * since reinstated.  A revoke for one account only lists nothing and
+ * does not count.  0 when not; a negative error.
+ */
+int	 store_ever_revoked(struct store *s);
 
 /* Last SQLite error text, for messages; never NULL. */
 const char *store_errmsg(struct store *s);

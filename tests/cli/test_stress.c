@@ -547,7 +547,7 @@ static void
 assert_chain(const struct tree *t, const char *where)
 {
 	struct store	*s = NULL;
-	int64_t		 bad = 0;
+	struct store_chain ch;
 	char		 msg[512] = "";
 	int		 rootfd, r;
 
@@ -556,9 +556,9 @@ assert_chain(const struct tree *t, const char *where)
 	r = store_open(rootfd, "", "/" DB_DIR "/" DB_NAME, STORE_READONLY,
 	    5000, &s, msg, sizeof(msg));
 	cr_assert_eq(r, 0, "%s: store_open: %s", where, msg);
-	r = store_verify_chain(s, &bad);
+	r = store_verify_chain(s, &ch);
 	cr_assert_eq(r, 0, "%s: the events hash chain is broken at event "
-	    "%lld (%d: %s)", where, (long long)bad, r, store_errmsg(s));
+	    "%lld (%d: %s)", where, (long long)ch.bad_id, r, store_errmsg(s));
 	store_close(s);
 	(void)close(rootfd);
 }

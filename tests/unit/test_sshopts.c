@@ -1849,3 +1849,86 @@ Test(sshopts, with_expiry_keeps_the_rest)
 	cr_assert_eq(sshopts_with_expiry("no-such", 1, &out), KE_MALFORMED);
 	cr_assert_null(out);
 }
+
+/* ---- sshopts_parse_since ---------------------------------------------- */
+
+static int64_t
+since_ok(const char *arg, int64_t now)
+{
+	char	r[SSHOPTS_REASON_MAX] = "";
+	int64_t	t = -1;
+
+	cr_assert_eq(sshopts_parse_since(arg, now, &t, r, sizeof(r)), 0,
+	    "refused [%s]: %s", arg, r);
+	return t;
+}
+
+static void
+since_bad(const char *arg, int64_t now, const char *want)
+{
+	char	r[SSHOPTS_REASON_MAX] = "";
+	int64_t	t = -1;
+
+	cr_assert_eq(sshopts_parse_since(arg, now, &t, r, sizeof(r)),
+	    KE_USAGE, "accepted [%s]", arg);
+	cr_assert_eq(t, 0);
+	assert_reason(r);
+	if (want != NULL)
+		cr_assert_str_eq(r, want, "[%s]", arg);
+}
+
+/* Dates and times mean what they mean for --expires, past or future. */
+Test(sshopts, since_dates_and_times)
+{
+	cr_assert_eq(since_ok("2027-06-30", T_2026),
+	    utc(2027, 6, 30, 0, 0, 0));
+	cr_assert_eq(since_ok("2025-12-31", T_2026), T_2026 - 86400);
+	cr_assert_eq(since_ok("2026-01-01", T_2026), T_2026);
+	cr_assert_eq(since_ok("2026-01-01T00:00:00Z", T_2026), T_2026);
+	cr_assert_eq(since_ok("2020-02-29T12:30Z", T_2026),
+	    utc(2020, 2, 29, 12, 30, 0));
+	cr_assert_eq(since_ok("1970-01-01", T_2026), 0);
+	cr_assert_eq(since_ok("9999-12-31T23:59:59Z", T_2026), T_MAX);
+	/* the same parser: --expires reads them alike */
+	cr_assert_eq(since_ok("2027-06-30t12:30:45z", T_2026),
+	    expires_ok("2027-06-30T12:30:45Z", T_2026));
+}
+
+/* A duration counts back from now. */
+Test(sshopts, since_durations_count_back)
+{
+	cr_assert_eq(since_ok("30s", T_2026), T_2026 - 30);
+	cr_assert_eq(since_ok("90m", T_2026), T_2026 - 90 * 60);
+	cr_assert_eq(since_ok("12h", T_2026), T_2026 - 12 * 3600);
+	cr_assert_eq(since_ok("1d", T_2026), T_2026 - 86400);
+	cr_assert_eq(since_ok("2w", T_2026), T_2026 - 14 * 86400);
+	cr_assert_eq(since_ok("007d", T_2026), T_2026 - 7 * 86400);
+	/* before 1970 is allowed: it only means "everything" */
+	cr_assert_eq(since_ok("2s", 1), -1);
+	cr_assert_eq(since_ok("400000w", T_2026),
+	    T_2026 - INT64_C(400000) * 7 * 86400);
+}
+
+Test(sshopts, since_refusals)
+{
+	static const char	generic[] = "expected YYYY-MM-DD, "
+	    "YYYY-MM-DDTHH:MM[:SS]Z or a duration such as 30d";
+
+	since_bad(NULL, T_2026, generic);
+	since_bad("", T_2026, generic);
+	since_bad("0d", T_2026, "a duration must be more than 0");
+	since_bad("-5d", T_2026, "a duration counts back from now: give it "
+	    "without a sign");
+	since_bad("+5d", T_2026, generic);
+	since_bad("5", T_2026, generic);
+	since_bad("5y", T_2026, generic);
+	since_bad("1h30m", T_2026, generic);
+	since_bad("yesterday", T_2026, generic);
+	since_bad("2027-06-30T12:30", T_2026, generic);
+	since_bad("2027-06-30T12:30+02:00", T_2026, generic);
+	since_bad("2027-02-29", T_2026, "no such date or time");
+	since_bad("2027-06-30T24:00Z", T_2026, "no such date or time");
+	since_bad("99999999999999999999w", T_2026, "too far in the past");
+	since_bad("9223372036854775807s", T_2026, "too far in the past");
+	since_bad("420000w", T_2026, "too far in the past");
+}

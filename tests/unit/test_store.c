@@ -22,7 +22,9 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
+#include "ctx.h"
 #include "err.h"
+#include "msg.h"
 #include "store.h"
 
 #define DBPATH	"/var/lib/keyadm/keyadm.db"
@@ -645,8 +647,9 @@ Test(store, opens_stored_version_1_database)
 	const char	*dir = getenv("KEYADM_TESTDATA");
 	char		 p[PATH_MAX], *sql;
 	size_t		 len;
-	int64_t		 bad = -1, kid, gid;
-	int		 n = 0;
+	struct store_chain ch;
+	int64_t		 kid, gid;
+	int		 n = 0, nev;
 
 	snprintf(p, sizeof(p), "%s/store/v1-sample.sql",
 	    dir != NULL ? dir : "tests/data");
@@ -658,7 +661,8 @@ Test(store, opens_stored_version_1_database)
 	free(sql);
 	s = must_open();
 	cr_assert_eq(store_db_version(s), store_schema_version());
-	cr_assert_eq(store_verify_chain(s, &bad), 0, "%s", store_errmsg(s));
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	nev = (int)ch.checked;
 	cr_assert_eq(store_grants_list(s, NULL, "active", count_grant, &n),
 	    0);
 	cr_assert_eq(n, 2);
@@ -667,7 +671,9 @@ Test(store, opens_stored_version_1_database)
 	cr_assert_eq(store_grant_find_active(s, "bob", 2, &gid), 0);
 	cr_assert_eq(gid, 2);
 	append(s, "admin", "add", "alice", NULL);
-	cr_assert_eq(store_verify_chain(s, &bad), 0, "%s", store_errmsg(s));
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.checked, nev + 1);
+	cr_assert_eq(ch.bad_id, 0);
 	/* what schema 2 added works on the migrated file */
 	cr_assert_eq(store_revocation_add(s, kid, 1700000000, "admin", 0,
 	    "leaked"), 0);
@@ -828,13 +834,14 @@ Test(store, hash_chain_links_rows)
 	sqlite3_stmt	*st;
 	char		 prev[65];
 	int		 n = 0;
-	int64_t		 bad = -1;
+	struct store_chain ch;
 
 	append(s, "admin", "add", "alice", "first");
 	append(s, "admin", "refuse", NULL, NULL);
 	append(s, "admin", "revoke", "", "");
-	cr_assert_eq(store_verify_chain(s, &bad), 0, "%s", store_errmsg(s));
-	cr_assert_eq(bad, 0);
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.bad_id, 0);
+	cr_assert_eq(ch.checked, 3);
 	store_close(s);
 	db = raw_open();
 	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT prev_hash, hash FROM "
@@ -854,6 +861,7 @@ Test(store, hash_chain_links_rows)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	cr_assert_eq(n, 3);
+	cr_assert_str_eq(ch.last_hash, prev);	/* the newest row's */
 }
 
 /* Drop the triggers through a raw connection and run some tampering. */
@@ -871,14 +879,15 @@ tamper(const char *sql)
 static int64_t
 verify_after(struct store **s, const char *sql)
 {
-	char	msg[512];
-	int64_t	bad = -1;
+	struct store_chain	ch;
+	char			msg[512];
 
 	store_close(*s);
 	tamper(sql);
 	cr_assert_eq(open_store(0, s, msg, sizeof(msg)), 0, "%s", msg);
-	cr_assert_eq(store_verify_chain(*s, &bad), KE_FINDINGS);
-	return bad;
+	cr_assert_eq(store_verify_chain(*s, &ch), KE_FINDINGS);
+	cr_assert_gt(ch.bad_id, 0);
+	return ch.bad_id;
 }
 
 Test(store, edited_event_is_reported)
@@ -930,7 +939,7 @@ Test(store, rehashed_edit_breaks_the_next_link)
 {
 	struct store	*s = must_open();
 	sqlite3		*db;
-	int64_t		 bad = -1;
+	struct store_chain ch;
 	char		 msg[512];
 
 	append(s, "admin", "add", "alice", "first");
@@ -943,8 +952,9 @@ Test(store, rehashed_edit_breaks_the_next_link)
 	    "WHERE id = 1");
 	sqlite3_close(db);
 	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
-	cr_assert_eq(store_verify_chain(s, &bad), KE_FINDINGS);
-	cr_assert_eq(bad, 1);
+	cr_assert_eq(store_verify_chain(s, &ch), KE_FINDINGS);
+	cr_assert_eq(ch.bad_id, 1);
+	cr_assert_eq(ch.checked, 0);
 	store_close(s);
 }
 
@@ -1408,4 +1418,664 @@ Test(store, open_waits_for_the_directory_lock)
 	store_close(s);
 	store_close(s2);
 	(void)close(fd);
+}
+
+/* --- reading events, verify counts, the event hook ------------------- */
+
+#define EV_MAX	16
+
+/* What a store_events_find callback or the event hook saw. */
+struct evseen {
+	int	n;
+	int64_t	id[EV_MAX];
+	int64_t	at[EV_MAX];
+	long	uid[EV_MAX];
+	char	action[EV_MAX][16];
+	char	user[EV_MAX][16];	/* "(null)" for NULL */
+	char	fp[EV_MAX][32];
+	char	detail[EV_MAX][32];
+	char	hash[EV_MAX][65];
+	int	committed[EV_MAX];	/* hook: another connection sees it */
+};
+
+static void
+ev_copy(struct evseen *v, const struct store_event_row *e)
+{
+	cr_assert_lt(v->n, EV_MAX);
+	cr_assert_not_null(e->actor);
+	cr_assert_not_null(e->action);
+	cr_assert_not_null(e->hash);
+	v->id[v->n] = e->id;
+	v->at[v->n] = e->at;
+	v->uid[v->n] = e->actor_uid;
+	snprintf(v->action[v->n], sizeof(v->action[0]), "%s", e->action);
+	snprintf(v->user[v->n], sizeof(v->user[0]), "%s",
+	    e->user != NULL ? e->user : "(null)");
+	snprintf(v->fp[v->n], sizeof(v->fp[0]), "%s",
+	    e->fingerprint != NULL ? e->fingerprint : "(null)");
+	snprintf(v->detail[v->n], sizeof(v->detail[0]), "%s",
+	    e->detail != NULL ? e->detail : "(null)");
+	snprintf(v->hash[v->n], sizeof(v->hash[0]), "%s", e->hash);
+}
+
+static int
+ev_collect(const struct store_event_row *e, void *arg)
+{
+	struct evseen	*v = arg;
+
+	ev_copy(v, e);
+	v->n++;
+	return 0;
+}
+
+/* The stored hash of event id, through a separate connection (or ""). */
+static void
+raw_hash(int64_t id, char out[65])
+{
+	sqlite3		*db = raw_open();
+	sqlite3_stmt	*st;
+
+	out[0] = '\0';
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT hash FROM events "
+	    "WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, 65, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The hook: records the event and whether it is committed already. */
+static void
+ev_hook(const struct store_event_row *e, void *arg)
+{
+	struct evseen	*v = arg;
+	char		 h[65];
+
+	ev_copy(v, e);
+	raw_hash(e->id, h);
+	v->committed[v->n] = strcmp(h, e->hash) == 0;
+	v->n++;
+}
+
+static void
+append_ev(struct store *s, int64_t at, const char *action, const char *user,
+    const char *fp, const char *detail)
+{
+	struct store_event	e = { at, "admin", 1001, action, user, fp,
+				    detail };
+
+	cr_assert_eq(store_event_append(s, &e), 0, "%s", store_errmsg(s));
+}
+
+/* Six events: alice and bob, keys one and two, at 100..600. */
+static void
+six_events(struct store *s)
+{
+	append_ev(s, 100, "add", "alice", "SHA256:one", "first");
+	append_ev(s, 200, "add", "bob", "SHA256:one", NULL);
+	append_ev(s, 300, "add", "alice", "SHA256:two", NULL);
+	append_ev(s, 400, "revoke", NULL, "SHA256:one", "leaked");
+	append_ev(s, 500, "revoke", "bob", "SHA256:one", NULL);
+	append_ev(s, 600, "add-failed", "alice", NULL, "unsafe");
+}
+
+static int
+ev_find(struct store *s, const char *user, const char *fp, int64_t since,
+    struct evseen *v)
+{
+	struct store_event_query	q = { user, fp, since };
+
+	memset(v, 0, sizeof(*v));
+	return store_events_find(s, &q, ev_collect, v);
+}
+
+Test(store, events_find_returns_every_field_oldest_first)
+{
+	struct store	*s = must_open();
+	struct evseen	 v;
+	char		 h[65];
+	int		 i;
+
+	six_events(s);
+	cr_assert_eq(ev_find(s, NULL, NULL, 0, &v), 0, "%s", store_errmsg(s));
+	cr_assert_eq(v.n, 6);
+	for (i = 0; i < 6; i++) {
+		cr_assert_eq(v.id[i], i + 1);
+		cr_assert_eq(v.at[i], 100 * (i + 1));
+		cr_assert_eq(v.uid[i], 1001);
+		raw_hash(v.id[i], h);
+		cr_assert_str_eq(v.hash[i], h);
+	}
+	cr_assert_str_eq(v.action[0], "add");
+	cr_assert_str_eq(v.user[0], "alice");
+	cr_assert_str_eq(v.fp[0], "SHA256:one");
+	cr_assert_str_eq(v.detail[0], "first");
+	cr_assert_str_eq(v.user[3], "(null)");		/* NULL stays NULL */
+	cr_assert_str_eq(v.detail[3], "leaked");
+	cr_assert_str_eq(v.fp[5], "(null)");
+	cr_assert_str_eq(v.action[5], "add-failed");
+	store_close(s);
+}
+
+Test(store, events_find_filters)
+{
+	struct store	*s = must_open();
+	struct evseen	 v;
+
+	six_events(s);
+	cr_assert_eq(ev_find(s, "alice", NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 3);
+	cr_assert_eq(v.id[0], 1);
+	cr_assert_eq(v.id[1], 3);
+	cr_assert_eq(v.id[2], 6);
+	cr_assert_eq(ev_find(s, NULL, "SHA256:one", 0, &v), 0);
+	cr_assert_eq(v.n, 4);
+	cr_assert_eq(v.id[0], 1);
+	cr_assert_eq(v.id[1], 2);
+	cr_assert_eq(v.id[2], 4);
+	cr_assert_eq(v.id[3], 5);
+	cr_assert_eq(ev_find(s, "bob", "SHA256:one", 0, &v), 0);
+	cr_assert_eq(v.n, 2);
+	cr_assert_eq(v.id[0], 2);
+	cr_assert_eq(v.id[1], 5);
+	/* at >= since */
+	cr_assert_eq(ev_find(s, NULL, NULL, 400, &v), 0);
+	cr_assert_eq(v.n, 3);
+	cr_assert_eq(v.id[0], 4);
+	cr_assert_eq(ev_find(s, "alice", NULL, 300, &v), 0);
+	cr_assert_eq(v.n, 2);
+	cr_assert_eq(v.id[0], 3);
+	cr_assert_eq(ev_find(s, NULL, "SHA256:one", 201, &v), 0);
+	cr_assert_eq(v.n, 2);
+	cr_assert_eq(v.id[0], 4);
+	cr_assert_eq(ev_find(s, "bob", "SHA256:one", 501, &v), 0);
+	cr_assert_eq(v.n, 0);
+	cr_assert_eq(ev_find(s, "carol", NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 0);
+	cr_assert_eq(ev_find(s, NULL, "SHA256:three", 0, &v), 0);
+	cr_assert_eq(v.n, 0);
+	cr_assert_eq(ev_find(s, NULL, NULL, 601, &v), 0);
+	cr_assert_eq(v.n, 0);
+	/* a value is bound, never pasted: a quote matches nothing */
+	cr_assert_eq(ev_find(s, "alice' OR '1'='1", NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 0);
+	store_close(s);
+}
+
+static int
+ev_stop(const struct store_event_row *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 7;
+}
+
+Test(store, events_find_stops_when_the_callback_says_so)
+{
+	struct store			*s = must_open();
+	struct store_event_query	 q;
+	struct evseen			 v;
+	int				 calls = 0;
+
+	six_events(s);
+	memset(&q, 0, sizeof(q));
+	cr_assert_eq(store_events_find(s, &q, ev_stop, &calls), 7);
+	cr_assert_eq(calls, 1);
+	q.user = "alice";
+	cr_assert_eq(store_events_find(s, &q, ev_stop, &calls), 7);
+	q.fingerprint = "SHA256:two";
+	cr_assert_eq(store_events_find(s, &q, ev_stop, &calls), 7);
+	cr_assert_eq(calls, 3);
+	/* the statements were reset: the next read starts over */
+	cr_assert_eq(ev_find(s, NULL, NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 6);
+	store_close(s);
+}
+
+Test(store, verify_counts_and_gives_the_newest_hash)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	char			 zeros[65], h[65];
+
+	memset(zeros, '0', 64);
+	zeros[64] = '\0';
+	memset(&ch, 0x55, sizeof(ch));
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.checked, 0);
+	cr_assert_eq(ch.bad_id, 0);
+	cr_assert_str_eq(ch.last_hash, zeros);
+	six_events(s);
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.checked, 6);
+	cr_assert_eq(ch.bad_id, 0);
+	raw_hash(6, h);
+	cr_assert_str_eq(ch.last_hash, h);
+	store_close(s);
+}
+
+Test(store, verify_reports_what_came_before_the_bad_event)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	char			 msg[512], h[65];
+
+	six_events(s);
+	raw_hash(3, h);
+	store_close(s);
+	tamper("UPDATE events SET detail = 'edited' WHERE id = 4");
+	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(store_verify_chain(s, &ch), KE_FINDINGS);
+	cr_assert_eq(ch.bad_id, 4);
+	cr_assert_eq(ch.checked, 3);
+	cr_assert_str_eq(ch.last_hash, h);
+	cr_assert_str_eq(store_errmsg(s), "event 4 does not match its hash");
+	store_close(s);
+}
+
+/* Deleting the newest event leaves an intact, shorter chain (the limit). */
+Test(store, verify_cannot_see_a_cut_newest_event_but_its_hash_changes)
+{
+	struct store		*s = must_open();
+	struct store_chain	 before, after;
+	char			 msg[512];
+
+	six_events(s);
+	cr_assert_eq(store_verify_chain(s, &before), 0);
+	store_close(s);
+	tamper("DELETE FROM events WHERE id = 6");
+	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(store_verify_chain(s, &after), 0);
+	cr_assert_eq(after.checked, 5);
+	cr_assert_str_neq(after.last_hash, before.last_hash);
+	store_close(s);
+}
+
+Test(store, hook_runs_after_commit_in_order_with_id_and_hash)
+{
+	struct store	*s = must_open();
+	struct evseen	 v, rows;
+	int		 i;
+
+	memset(&v, 0, sizeof(v));
+	store_set_event_hook(s, ev_hook, &v);
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 100, "add", "alice", "SHA256:one", "first");
+	append_ev(s, 200, "add", "bob", NULL, NULL);
+	append_ev(s, 300, "revoke", NULL, "SHA256:one", "leaked \"x\"");
+	cr_assert_eq(v.n, 0, "the hook ran before the commit");
+	cr_assert_eq(store_commit(s), 0, "%s", store_errmsg(s));
+	cr_assert_eq(v.n, 3);
+	cr_assert_eq(ev_find(s, NULL, NULL, 0, &rows), 0);
+	cr_assert_eq(rows.n, 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert(v.committed[i], "event %d not committed yet", i);
+		cr_assert_eq(v.id[i], rows.id[i]);
+		cr_assert_str_eq(v.hash[i], rows.hash[i]);
+		cr_assert_str_eq(v.user[i], rows.user[i]);
+		cr_assert_str_eq(v.fp[i], rows.fp[i]);
+		cr_assert_str_eq(v.detail[i], rows.detail[i]);
+		cr_assert_str_eq(v.action[i], rows.action[i]);
+		cr_assert_eq(v.at[i], rows.at[i]);
+		cr_assert_eq(v.uid[i], 1001);
+	}
+	/* the list was emptied: a second transaction reports only its own */
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 400, "expire", "alice", "SHA256:two", NULL);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(v.n, 4);
+	cr_assert_eq(v.id[3], 4);
+	cr_assert(v.committed[3]);
+	store_close(s);
+	cr_assert_eq(v.n, 4);
+}
+
+Test(store, hook_never_sees_a_rolled_back_event)
+{
+	struct store	*s = must_open();
+	struct evseen	 v;
+
+	memset(&v, 0, sizeof(v));
+	store_set_event_hook(s, ev_hook, &v);
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 100, "add", "alice", "SHA256:one", NULL);
+	append_ev(s, 200, "add", "bob", "SHA256:one", NULL);
+	cr_assert_eq(store_rollback(s), 0);
+	cr_assert_eq(v.n, 0);
+	/* nothing kept either: the next commit reports only its event */
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 300, "add", "carol", "SHA256:two", NULL);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(v.n, 1);
+	cr_assert_str_eq(v.user[0], "carol");
+	cr_assert_eq(v.id[0], 1);	/* the rolled-back rows never were */
+	cr_assert(v.committed[0]);
+	/* a transaction left open at close is rolled back, unreported */
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 400, "add", "dave", "SHA256:two", NULL);
+	store_close(s);
+	cr_assert_eq(v.n, 1);
+	s = must_open();
+	cr_assert_eq(ev_find(s, NULL, NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 1);
+	store_close(s);
+}
+
+Test(store, hook_after_an_append_in_its_own_transaction)
+{
+	struct store	*s = must_open();
+	struct evseen	 v;
+	char		 h[65];
+
+	memset(&v, 0, sizeof(v));
+	append_ev(s, 50, "add", "zed", NULL, NULL);	/* no hook yet */
+	store_set_event_hook(s, ev_hook, &v);
+	append_ev(s, 100, "add", "alice", "SHA256:one", "first");
+	cr_assert_eq(v.n, 1);
+	cr_assert_eq(v.id[0], 2);
+	cr_assert(v.committed[0]);
+	raw_hash(2, h);
+	cr_assert_str_eq(v.hash[0], h);
+	cr_assert_str_eq(v.detail[0], "first");
+	append_ev(s, 200, "revoke", NULL, NULL, NULL);
+	cr_assert_eq(v.n, 2);
+	cr_assert_eq(v.id[1], 3);
+	cr_assert(v.committed[1]);
+	cr_assert_str_eq(v.user[1], "(null)");
+	/* a refused append (no actor) reports nothing */
+	{
+		struct store_event e = { 1, NULL, 0, "add", NULL, NULL, NULL };
+		cr_assert_eq(store_event_append(s, &e), KE_INTERNAL);
+	}
+	cr_assert_eq(v.n, 2);
+	store_set_event_hook(s, NULL, NULL);
+	append_ev(s, 300, "add", "bob", NULL, NULL);
+	cr_assert_eq(v.n, 2);
+	store_close(s);
+}
+
+/* An insert that fails inside the transaction is not kept for the hook. */
+Test(store, hook_skips_an_append_that_failed)
+{
+	struct store	*s = must_open();
+	struct evseen	 v;
+	sqlite3		*db;
+
+	store_close(s);
+	db = raw_open();
+	/* a trigger that refuses one action, as a full disk might */
+	raw_must(db, "CREATE TRIGGER no_boom BEFORE INSERT ON events "
+	    "WHEN NEW.action = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	sqlite3_close(db);
+	s = must_open();
+	memset(&v, 0, sizeof(v));
+	store_set_event_hook(s, ev_hook, &v);
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 100, "add", "alice", NULL, NULL);
+	{
+		struct store_event e = { 200, "admin", 0, "boom", NULL, NULL,
+		    NULL };
+		cr_assert_lt(store_event_append(s, &e), 0);
+	}
+	append_ev(s, 300, "add", "bob", NULL, NULL);
+	cr_assert_eq(store_commit(s), 0, "%s", store_errmsg(s));
+	cr_assert_eq(v.n, 2);
+	cr_assert_str_eq(v.user[0], "alice");
+	cr_assert_str_eq(v.user[1], "bob");
+	cr_assert(v.committed[0] && v.committed[1]);
+	store_close(s);
+}
+
+/* --- revocations ------------------------------------------------------- */
+
+struct revseen {
+	int	n;
+	char	fp[8][32];
+	char	by[8][16];
+	char	reason[8][16];
+	char	type[8][16];
+	char	b64[8][16];
+	int64_t	at[8];
+	long	uid[8];
+};
+
+static int
+rev_collect(const struct store_revocation *r, void *arg)
+{
+	struct revseen	*v = arg;
+
+	cr_assert_lt(v->n, 8);
+	snprintf(v->fp[v->n], sizeof(v->fp[0]), "%s", r->fingerprint);
+	snprintf(v->by[v->n], sizeof(v->by[0]), "%s", r->revoked_by);
+	snprintf(v->reason[v->n], sizeof(v->reason[0]), "%s", r->reason);
+	snprintf(v->type[v->n], sizeof(v->type[0]), "%s", r->type);
+	snprintf(v->b64[v->n], sizeof(v->b64[0]), "%s", r->b64);
+	v->at[v->n] = r->revoked_at;
+	v->uid[v->n] = r->revoked_uid;
+	v->n++;
+	return 0;
+}
+
+static int
+rev_stop(const struct store_revocation *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 9;
+}
+
+Test(store, revocations_each_by_fingerprint)
+{
+	struct store	*s = must_open();
+	struct revseen	 v;
+	int64_t		 kc, ka, kb;
+	int		 calls = 0;
+
+	memset(&v, 0, sizeof(v));
+	cr_assert_eq(store_revocations_each(s, rev_collect, &v), 0);
+	cr_assert_eq(v.n, 0);
+	kc = add_key(s, "SHA256:ccc");
+	ka = add_key(s, "SHA256:aaa");
+	kb = add_key(s, "SHA256:bbb");
+	(void)kb;	/* known, never revoked: not listed */
+	cr_assert_eq(store_revocation_add(s, kc, 1700000100, "carol", 7,
+	    "stolen"), 0);
+	cr_assert_eq(store_revocation_add(s, ka, 1700000200, "admin", 0,
+	    "leaked"), 0);
+	cr_assert_eq(store_revocations_each(s, rev_collect, &v), 0);
+	cr_assert_eq(v.n, 2);
+	cr_assert_str_eq(v.fp[0], "SHA256:aaa");
+	cr_assert_str_eq(v.by[0], "admin");
+	cr_assert_str_eq(v.reason[0], "leaked");
+	cr_assert_eq(v.at[0], 1700000200);
+	cr_assert_eq(v.uid[0], 0);
+	cr_assert_str_eq(v.fp[1], "SHA256:ccc");
+	cr_assert_str_eq(v.by[1], "carol");
+	cr_assert_str_eq(v.reason[1], "stolen");
+	cr_assert_eq(v.at[1], 1700000100);
+	cr_assert_eq(v.uid[1], 7);
+	cr_assert_str_eq(v.type[1], "ssh-ed25519");
+	cr_assert_str_eq(v.b64[1], "AAAAblob");
+	cr_assert_eq(store_revocations_each(s, rev_stop, &calls), 9);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(store_revocation_remove(s, ka), 0);
+	memset(&v, 0, sizeof(v));
+	cr_assert_eq(store_revocations_each(s, rev_collect, &v), 0);
+	cr_assert_eq(v.n, 1);
+	cr_assert_str_eq(v.fp[0], "SHA256:ccc");
+	store_close(s);
+}
+
+Test(store, ever_revoked_sees_rows_and_events)
+{
+	struct store	*s = must_open();
+	int64_t		 k;
+
+	cr_assert_eq(store_ever_revoked(s), 0, "%s", store_errmsg(s));
+	k = add_key(s, "SHA256:one");
+	append_ev(s, 100, "add", "alice", "SHA256:one", NULL);
+	append_ev(s, 200, "revoked", "alice", "SHA256:one", "revoke");
+	append_ev(s, 300, "expire", "alice", "SHA256:one", NULL);
+	cr_assert_eq(store_ever_revoked(s), 0);
+	/* a revocations row alone (the event may be missing) */
+	cr_assert_eq(store_revocation_add(s, k, 1, "admin", 0, "x"), 0);
+	cr_assert_eq(store_ever_revoked(s), 1);
+	cr_assert_eq(store_revocation_remove(s, k), 0);
+	cr_assert_eq(store_ever_revoked(s), 0);
+	/* a revoke for one account lists nothing: it does not count */
+	append_ev(s, 400, "revoke", "bob", "SHA256:one", NULL);
+	cr_assert_eq(store_ever_revoked(s), 0);
+	/* a machine-wide revoke event alone: reinstated since */
+	append_ev(s, 500, "revoke", NULL, "SHA256:one", "leaked");
+	cr_assert_eq(store_ever_revoked(s), 1);
+	store_close(s);
+}
+
+Test(store, ever_revoked_read_only)
+{
+	struct store	*s = must_open();
+	char		 msg[512];
+
+	append_ev(s, 400, "revoke", NULL, "SHA256:one", NULL);
+	store_close(s);
+	cr_assert_eq(open_store(STORE_READONLY, &s, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	cr_assert_eq(store_ever_revoked(s), 1);
+	store_close(s);
+}
+
+/* --- ctx_event_line: the syslog line of an event (ctx.c) --------------- */
+
+#define HASH_A \
+	"5ea71a17550e578b8dd0d949ae11e80d7c8abd32560cfe7806fd51d34e2ef42a"
+
+static struct store_event_row
+row(const char *actor, const char *action, const char *user,
+    const char *fp, const char *detail)
+{
+	struct store_event_row	e;
+
+	memset(&e, 0, sizeof(e));
+	e.id = 42;
+	e.at = 1700000000;
+	e.actor = actor;
+	e.actor_uid = 0;
+	e.action = action;
+	e.user = user;
+	e.fingerprint = fp;
+	e.detail = detail;
+	e.hash = HASH_A;
+	return e;
+}
+
+Test(ctx, event_line_has_every_field)
+{
+	struct store_event_row	e = row("root", "add", "alice",
+				    "SHA256:abc",
+				    "ticket 7; options: restrict");
+	char			line[MSG_MAX];
+
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), 0);
+	cr_assert_str_eq(line, "event 42 add user=alice fingerprint=SHA256:abc "
+	    "actor=root uid=0 hash=" HASH_A " detail=\"ticket 7; options: "
+	    "restrict\"");
+}
+
+Test(ctx, event_line_absent_fields_are_dashes)
+{
+	struct store_event_row	e = row("uid 1234", "revoke", NULL, NULL,
+				    NULL);
+	char			line[MSG_MAX];
+
+	e.actor_uid = 1234;
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), 0);
+	/* a blank in a value quotes it; a literal "-" is quoted too */
+	cr_assert_str_eq(line, "event 42 revoke user=- fingerprint=- "
+	    "actor=\"uid 1234\" uid=1234 hash=" HASH_A " detail=-");
+	e = row("-", "add", "", NULL, "");
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), 0);
+	cr_assert_str_eq(line, "event 42 add user=\"\" fingerprint=- "
+	    "actor=\"-\" uid=0 hash=" HASH_A " detail=\"\"");
+}
+
+/* Untrusted text can neither break the line nor forge a field. */
+Test(ctx, event_line_escapes_untrusted_text)
+{
+	struct store_event_row	e = row("eve uid=0 hash=0000", "add",
+				    "bob\nevent 43 add", "SHA256:abc",
+				    "say \"hi\" \\ \x1b[2J done\"");
+	char			line[MSG_MAX];
+
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), 0);
+	cr_assert_str_eq(line, "event 42 add user=\"bob\\x0aevent 43 add\" "
+	    "fingerprint=SHA256:abc actor=\"eve uid=0 hash=0000\" uid=0 "
+	    "hash=" HASH_A " detail=\"say \\\"hi\\\" \\\\ \\x1b[2J done\\\"\"");
+	cr_assert_null(strchr(line, '\n'));
+}
+
+/* The end of a line cut to fit: "...", then the closing quote. */
+static void
+assert_cut(const char *line, size_t len)
+{
+	size_t	n = strlen(line), bs = 0;
+
+	cr_assert_lt(n, len);
+	cr_assert(n > 4 && strcmp(line + n - 4, "...\"") == 0, "%s",
+	    line + (n > 40 ? n - 40 : 0));
+	/* no escape cut in half: an even number of backslashes before */
+	while (n - 4 - bs > 0 && line[n - 5 - bs] == '\\')
+		bs++;
+	cr_assert_eq(bs % 2, 0, "%s", line + n - 20);
+	cr_assert(strstr(line, "hash=" HASH_A " ") != NULL);
+}
+
+Test(ctx, event_line_cuts_a_long_detail_and_keeps_the_hash)
+{
+	struct store_event_row	 e;
+	char			 line[MSG_MAX], small[300], *d;
+	size_t			 i, n;
+
+	cr_assert_not_null(d = malloc(8193));
+	memset(d, 'a', 8192);
+	d[8192] = '\0';
+	e = row("root", "add", "alice", "SHA256:abc", d);
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), 0);
+	assert_cut(line, sizeof(line));
+	cr_assert_gt(strlen(line), sizeof(line) - 10);	/* uses the room */
+	/* quotes doubled in length, cut between two of them */
+	for (n = 0; n < sizeof(small); n++) {
+		memset(d, '"', 8192);
+		e = row("root", "add", "alice", "SHA256:abc", d);
+		if (ctx_event_line(&e, small, n) != 0)
+			continue;
+		assert_cut(small, n);
+	}
+	/* UTF-8 never cut inside a character; \xNN never cut either */
+	for (i = 0; i + 3 <= 8192; i += 3)
+		memcpy(d + i, i % 2 ? "\xc3\xa9\x01" : "\x01\xc3\xa9", 3);
+	d[i] = '\0';
+	e = row("root", "add", "alice", "SHA256:abc", d);
+	for (n = 200; n < sizeof(small); n++) {
+		cr_assert_eq(ctx_event_line(&e, small, n), 0, "%zu", n);
+		assert_cut(small, n);
+		i = strlen(small) - 4;
+		cr_assert((unsigned char)small[i - 1] != 0xc3, "%zu", n);
+		cr_assert(strncmp(small + i - 3, "\\x0", 3) != 0 &&
+		    strncmp(small + i - 2, "\\x", 2) != 0 &&
+		    small[i - 1] != '\\', "%zu: %s", n, small + i - 8);
+	}
+	free(d);
+}
+
+Test(ctx, event_line_too_small_a_buffer)
+{
+	struct store_event_row	e = row("root", "add", "alice",
+				    "SHA256:abc", "x");
+	char			line[64];
+
+	memset(line, 'z', sizeof(line));
+	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), KE_INTERNAL);
+	cr_assert_lt(strlen(line), sizeof(line));
+	cr_assert_eq(ctx_event_line(&e, line, 0), KE_INTERNAL);
 }
