@@ -253,6 +253,13 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	return r;
 }
 
+int
+keyfile_line_is_ca(const struct authkeys_entry *e)
+{
+	return e->is_key && e->options != NULL &&
+	    has_option(e->options, "cert-authority");
+}
+
 /*
  * The first line that grants k to log in as the account: cert-authority
  * lines name a CA, not a login key, and do not count.  -1 when none.
@@ -276,8 +283,7 @@ keyfile_find_from(const struct keyfile *kf, const unsigned char *blob,
 	for (i = (ssize_t)start - 1; (i = authkeys_find(kf->ak, blob,
 	    bloblen, (size_t)(i + 1))) >= 0;) {
 		e = &kf->ak->lines[i];
-		if (e->options == NULL || !has_option(e->options,
-		    "cert-authority"))
+		if (!keyfile_line_is_ca(e))
 			return i;
 	}
 	return -1;

@@ -66,6 +66,8 @@ ssize_t	keyfile_find(const struct keyfile *kf, const unsigned char *blob,
 /* The same, from line start on. */
 ssize_t	keyfile_find_from(const struct keyfile *kf, const unsigned char *blob,
 	    size_t bloblen, size_t start);
+/* 1 when the line names a certificate authority (cert-authority). */
+int	keyfile_line_is_ca(const struct authkeys_entry *e);
 /*
  * Render kf->ak and replace the file atomically.  On success msg may hold a
  * warning (the file was replaced but its directory could not be synced).

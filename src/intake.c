@@ -132,12 +132,11 @@ intake_one(struct ctx *c, struct intake *in, const char *src)
 }
 
 int
-intake_files(struct ctx *c, char **files, int nfiles, struct intake *in)
+intake_prepare(struct ctx *c)
 {
-	int	i, r;
+	int	r;
 
-	memset(in, 0, sizeof(*in));
-	/* the weak-key tables are built once, by the first intake */
+	/* the weak-key tables are built once, by the first caller */
 	if (c->weak == NULL) {
 		if ((r = weakkeys_new(&c->weak)) != 0) {
 			msg_err(NULL, "cannot build the weak-key tables");
@@ -145,6 +144,17 @@ intake_files(struct ctx *c, char **files, int nfiles, struct intake *in)
 		}
 		c->cfg.policy.weak = c->weak;
 	}
+	return 0;
+}
+
+int
+intake_files(struct ctx *c, char **files, int nfiles, struct intake *in)
+{
+	int	i, r;
+
+	memset(in, 0, sizeof(*in));
+	if ((r = intake_prepare(c)) != 0)
+		return r;
 	for (i = 0; i < nfiles; i++)
 		if ((r = intake_one(c, in, files[i])) != 0)
 			return r;

@@ -26,6 +26,12 @@ struct intake {
 };
 
 /*
+ * Get c's policy ready to judge keys: build the weak-key tables once per
+ * run (c->weak, c->cfg.policy.weak).  0, or a KE_* after a message.
+ */
+int	intake_prepare(struct ctx *c);
+
+/*
  * Judge every key in files (paths, or "-" for standard input).  Reports
  * each verdict through c->out and each error on stderr.  Returns 0 when the
  * intake ran (look at in->rejected and in->err), KE_NOMEM otherwise.

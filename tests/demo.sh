@@ -8,7 +8,9 @@
 # key, a private key sent by mistake and a home with a planted symlink;
 # then restrict a key with options and an expiry, revoke a key everywhere
 # (the revoked-keys file sshd reads), refuse to add it back without
-# --force, and expire grants whose time has passed.
+# --force, and expire grants whose time has passed; finally audit what the
+# files really grant after a hand edit, adopt the stray key, and show the
+# hash-chained history.
 # Nothing outside the tree is touched; the tree is removed at the end
 # (KEEP=1 keeps it).
 set -eu
@@ -122,5 +124,15 @@ mkdir -p "$tree/root/.ssh"
 ln -s "$tree/root/.ssh" "$tree/home/bob/.ssh"
 run add bob "$tree/inbox/bob-putty.pub" --reason "should not land in /root"
 ls -la "$tree/root/.ssh"
+
+echo
+echo "== what really grants access: someone edits alice's keys by hand"
+ssh-keygen -q -t ed25519 -N '' -C 'intern@desk' -f "$tree/inbox/intern"
+cat "$tree/inbox/intern.pub" >>"$tree/home/alice/.ssh/authorized_keys"
+run audit
+run adopt alice --reason "found by audit; approved in ticket 4720"
+run audit alice
+run history --user alice
+run verify
 echo
 echo "== demo done"
