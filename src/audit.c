@@ -697,6 +697,33 @@ check_grants(struct acct_run *ar)
 	return r;
 }
 
+/*
+ * The way to the key file is unsafe.  Nothing to see if it leads nowhere
+ * and nothing is granted there (a system account whose home is /var/mail,
+ * group-writable: sshd would ignore keys there, and there are none).
+ */
+static int
+unsafe_path(struct audit *a, const struct account *acct,
+    const struct keyfile *kf, const char *why)
+{
+	struct ugrants	ug;
+	size_t		i;
+	int		r, granted = 0;
+
+	if (!safefs_exists(a->c->rootfd, kf->path)) {
+		if ((r = ugrants_load(a, acct->name, &ug)) != 0)
+			return r;
+		for (i = 0; i < ug.n; i++)
+			if (strcmp(ug.g[i].status, "active") == 0)
+				granted = 1;
+		ugrants_free(&ug);
+		if (!granted)
+			return 0;
+	}
+	return add_finding(a, AK_UNSAFE_PATH, acct->name, kf->disp, NULL, 0,
+	    "%s; keyadm will not read or change it", why);
+}
+
 /* One finding for each kind with findings left out of the list. */
 static int
 flush_hidden(struct audit *a, const char *user, const char *path,
@@ -741,8 +768,7 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 		return r2;
 	}
 	if (r == KE_UNSAFE) {
-		r = add_finding(a, AK_UNSAFE_PATH, acct->name, kf.disp, NULL, 0,
-		    "%s; keyadm will not read or change it", msg);
+		r = unsafe_path(a, acct, &kf, msg);
 		keyfile_close(&kf);
 		return r;
 	}

@@ -145,6 +145,13 @@ open_dir(struct keyfile *kf, int rootfd, const char *dispprefix,
 	kf->uid = kf->in_home ? kf->acct->uid : 0;
 	kf->gid = kf->in_home ? kf->acct->gid : 0;
 	kf->mode = kf->in_home ? 0600 : 0644;
+	/* a central directory root's all the way (perhaps through root's
+	 * own link) is taken as it is; otherwise it is judged, or made */
+	if (!kf->in_home && strcmp(dir, "/") != 0 &&
+	    safefs_walk(rootfd, dispprefix, dir, 0, &kf->dirfd, msg,
+	    msglen) == 0)
+		return 0;
+	msg[0] = '\0';
 	r = safefs_walk(rootfd, dispprefix, base, kf->acct->uid, &kf->dirfd,
 	    msg, msglen);
 	if (r == KE_NOINPUT && (flags & KEYFILE_NOHOME_OK)) {

@@ -131,6 +131,12 @@ open_dir(struct revfile *rf, int rootfd, const char *dispprefix,
 	    sizeof(last)) != 0)
 		return fail(msg, msglen, KE_CONFIG, rf->disp, "not a path "
 		    "keyadm can use for revoked_keys_file");
+	/* there already (perhaps through root's own link): as it is */
+	r = safefs_walk(rootfd, dispprefix, dir, 0, &rf->dirfd, msg, msglen);
+	if (r == 0)
+		return safefs_lock(rf->dirfd, rf->disp, lock_ms, msg, msglen);
+	if (r != KE_NOINPUT)
+		return r;
 	if ((r = safefs_walk(rootfd, dispprefix, parent, 0, &pfd, msg,
 	    msglen)) == KE_NOINPUT && !create)
 		return 0;	/* looking only: no directory, no keys */

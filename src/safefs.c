@@ -13,7 +13,12 @@
  * Invariants (each has a test in tests/unit/test_safefs.c):
  *
  * MUST open every path component on its own with O_NOFOLLOW from a directory
- *	descriptor; a symbolic link anywhere in a walked path is refused.
+ *	descriptor; a symbolic link in a walked path is refused unless only
+ *	root could have made it or can change it (owned by root, in a
+ *	directory owned by root that nobody else may write, as /bin ->
+ *	usr/bin or /home -> /srv/home): such a link is read and the walk
+ *	starts again from the tree's root on the path it names, at most
+ *	SAFEFS_LINKS_MAX times.
  * MUST accept a directory, the walk's root included, only if it is owned by
  *	root or the account and not writable by group or others (sshd
  *	StrictModes).
@@ -367,51 +372,178 @@ walk_step(int *dfdp, const char *comp, const char *disp, uid_t uid,
 	return check_dir(fd, disp, uid, msg, msglen);
 }
 
+/*
+ * Is comp in dfd a symbolic link only root could have made or can change:
+ * owned by root, in a directory owned by root that nobody else may write?
+ * (/bin -> usr/bin, /home -> /srv/home.)  Then its target goes into
+ * target and 1 is returned; else 0.
+ */
+static int
+trusted_link(int dfd, const char *comp, char *target, size_t targetlen)
+{
+	struct stat	st, dst;
+	ssize_t		n;
+
+	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISLNK(st.st_mode) || st.st_uid != 0 ||
+	    fstat(dfd, &dst) == -1 || dst.st_uid != 0 ||
+	    (dst.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	n = readlinkat(dfd, comp, target, targetlen);
+	if (n <= 0 || (size_t)n >= targetlen)
+		return 0;
+	target[n] = '\0';
+	return 1;
+}
+
+/*
+ * The path a trusted link leads to: target (absolute: from the tree's
+ * root; relative: from dir, the link's directory) followed by rest, with
+ * "." and ".." taken lexically (dir holds no link, so that is exact; ".."
+ * stops at the tree's root).  0, or -1 when too long.
+ */
+static int
+link_path(const char *dir, const char *target, const char *rest, char *out,
+    size_t outlen)
+{
+	char		 buf[PATH_MAX * 2 + 4], comp[NAME_MAX + 1];
+	const char	*p = buf;
+	size_t		 n = 0, cl;
+	int		 more;
+
+	if (snprintf(buf, sizeof(buf), "%s/%s/%s", target[0] == '/' ? "" :
+	    dir, target, rest) >= (int)sizeof(buf))
+		return -1;
+	out[0] = '\0';
+	while ((more = next_comp(&p, comp, sizeof(comp))) == 1) {
+		if (strcmp(comp, "..") == 0) {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;		/* the '/' before it */
+			out[n] = '\0';
+			continue;
+		}
+		cl = strlen(comp);
+		if (n + 1 + cl >= outlen)
+			return -1;
+		out[n++] = '/';
+		memcpy(out + n, comp, cl + 1);
+		n += cl;
+	}
+	if (more == -1)
+		return -1;
+	if (n == 0)
+		(void)snprintf(out, outlen, "/");
+	return 0;
+}
+
+/* One walk of path; 1 with path rewritten when a trusted link was met. */
+static int
+walk_once(int rootfd, size_t plen, char *disp, char *path, size_t pathlen,
+    uid_t uid, int *dfdp, char *msg, size_t msglen)
+{
+	char		 comp[NAME_MAX + 1], target[PATH_MAX], next[PATH_MAX];
+	const char	*p = path;
+	size_t		 dlen = plen;
+	int		 r, more;
+
+	disp[plen] = '\0';
+	if (plen + strlen(path) >= DISP_MAX)
+		return fail(msg, msglen, KE_UNSAFE, path, "path too long");
+	if ((*dfdp = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return fail(msg, msglen, KE_IO, plen ? disp : "/", "%s",
+		    strerror(errno));
+	r = check_dir(*dfdp, plen ? disp : "/", uid, msg, msglen);
+	while (r == 0 && (more = next_comp(&p, comp, sizeof(comp))) != 0) {
+		if (more == -1)
+			return fail(msg, msglen, KE_UNSAFE, path,
+			    "file name too long");
+		disp[dlen++] = '/';
+		memcpy(disp + dlen, comp, strlen(comp) + 1);
+		if (trusted_link(*dfdp, comp, target, sizeof(target))) {
+			disp[dlen - 1] = '\0';
+			if (link_path(disp + plen, target, p, next,
+			    sizeof(next)) != 0 || strlen(next) >= pathlen)
+				return fail(msg, msglen, KE_UNSAFE, disp,
+				    "path too long");
+			memcpy(path, next, strlen(next) + 1);
+			return 1;
+		}
+		dlen += strlen(comp);
+		r = walk_step(dfdp, comp, disp, uid, msg, msglen);
+	}
+	return r;
+}
+
 int
 safefs_walk(int rootfd, const char *dispprefix, const char *path, uid_t uid,
     int *outfd, char *msg, size_t msglen)
 {
-	char		 disp[DISP_MAX], comp[NAME_MAX + 1];
+	char		 disp[DISP_MAX], cur[PATH_MAX];
 	const char	*p = path;
-	size_t		 plen, dlen;
-	int		 dfd, r, more;
+	char		 comp[NAME_MAX + 1];
+	size_t		 plen;
+	int		 dfd = -1, r, more, links = 0;
 
 	*outfd = -1;
 	plen = strlen(dispprefix);
 	while (plen > 0 && dispprefix[plen - 1] == '/')
 		plen--;
-	dlen = plen;
 	if (path[0] != '/')
 		return fail(msg, msglen, KE_UNSAFE, path,
 		    "not an absolute path");
-	if (dlen + strlen(path) >= sizeof(disp))
+	if (plen + strlen(path) >= sizeof(disp) || strlen(path) >= sizeof(cur))
 		return fail(msg, msglen, KE_UNSAFE, path, "path too long");
-	memcpy(disp, dispprefix, dlen);
-	disp[dlen] = '\0';
-	if ((dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
-		return fail(msg, msglen, KE_IO, dlen ? disp : "/", "%s",
-		    strerror(errno));
-	r = check_dir(dfd, dlen ? disp : "/", uid, msg, msglen);
-	while (r == 0 && (more = next_comp(&p, comp, sizeof(comp))) != 0) {
-		if (more == -1 || strcmp(comp, "..") == 0) {
-			(void)snprintf(disp + plen, sizeof(disp) - plen, "%s",
-			    path);
-			r = fail(msg, msglen, KE_UNSAFE, disp, more == -1 ?
-			    "file name too long" : "refers to a parent "
-			    "directory (\"..\")");
-			break;
-		}
-		disp[dlen++] = '/';
-		memcpy(disp + dlen, comp, strlen(comp) + 1);
-		dlen += strlen(comp);
-		r = walk_step(&dfd, comp, disp, uid, msg, msglen);
+	while ((more = next_comp(&p, comp, sizeof(comp))) == 1)
+		if (strcmp(comp, "..") == 0)
+			return fail(msg, msglen, KE_UNSAFE, path, "refers to "
+			    "a parent directory (\"..\")");
+	memcpy(disp, dispprefix, plen);
+	memcpy(cur, path, strlen(path) + 1);
+	while ((r = walk_once(rootfd, plen, disp, cur, sizeof(cur), uid, &dfd,
+	    msg, msglen)) == 1) {
+		close_keep(dfd);
+		dfd = -1;
+		if (++links > SAFEFS_LINKS_MAX)
+			return fail(msg, msglen, KE_UNSAFE, path, "too many "
+			    "symbolic links");
 	}
 	if (r != 0) {
-		close_keep(dfd);
+		if (dfd != -1)
+			close_keep(dfd);
 		return r;
 	}
 	*outfd = dfd;
 	return 0;
+}
+
+int
+safefs_exists(int rootfd, const char *path)
+{
+	char		 comp[NAME_MAX + 1];
+	const char	*p = path;
+	struct stat	 st;
+	int		 dfd, fd, found = 1;
+
+	if ((dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return 1;
+	while (next_comp(&p, comp, sizeof(comp)) == 1) {
+		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			found = errno != ENOENT;
+			break;
+		}
+		/* the end, or a link or file in the way: cannot say no */
+		if (!S_ISDIR(st.st_mode) || strcmp(comp, "..") == 0)
+			break;
+		fd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close_keep(dfd);
+		if ((dfd = fd) == -1)
+			return errno != ENOENT;
+	}
+	close_keep(dfd);
+	return found;
 }
 
 /*

@@ -16,11 +16,15 @@
 
 #define SAFEFS_MSG_MAX	512	/* size of a message buffer */
 #define INPUT_MAX	(64 * 1024)	/* largest submitted key file */
+#define SAFEFS_LINKS_MAX 16	/* root's symbolic links followed in a walk */
 
 /*
  * Open the directory at absolute path (inside the tree rooted at rootfd) one
  * component at a time with O_NOFOLLOW.  Every component must be a directory
  * owned by root or by uid, with no group or other write (sshd StrictModes).
+ * A symbolic link only root can have made or change (owned by root, in a
+ * directory owned by root without group or other write: /bin -> usr/bin)
+ * is followed inside the tree; any other link is refused.
  * dispprefix is prepended to path in messages ("" or the --root dir).
  * Returns 0 and *outfd, or KE_UNSAFE (unsafe component), KE_NOINPUT (missing),
  * KE_IO.
@@ -69,6 +73,14 @@ int	safefs_read(int dirfd, const char *disp, const char *name, uid_t uid,
 int	safefs_replace(int dirfd, const char *disp, const char *name,
 	    const char *buf, size_t len, uid_t uid, gid_t gid, mode_t mode,
 	    const struct stat *expect, char *msg, size_t msglen);
+
+/*
+ * Whether something is at absolute path in the tree, looked at without
+ * following any link or judging owners: 0 when a component is missing,
+ * 1 otherwise (also when a link or an error is in the way, or path names
+ * ".."), so a caller may pass over an unsafe path that leads nowhere.
+ */
+int	safefs_exists(int rootfd, const char *path);
 
 /*
  * Split an absolute path into its directory ("/" for a top-level name) and

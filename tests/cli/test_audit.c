@@ -1134,6 +1134,38 @@ Test(audit, missing_home_or_ssh_dir_without_grants_is_clean)
 	audit_expect(0, 3, "[]");
 }
 
+/*
+ * A stock Debian: bin's home is /bin (root's link to usr/bin), mail's is
+ * /var/mail (root:mail 2775).  Neither has keys: audit must be clean, or
+ * cron mails every night.  Once a key is granted to an account behind a
+ * group-writable home, the unsafe path is reported again.
+ */
+Test(audit, system_accounts_behind_roots_link_or_writable_dir_are_clean)
+{
+	char	p[PATH_MAX], k1[PATH_MAX], exp[1024];
+
+	mkdirs(tp(p, "usr/bin"), 0755);
+	cr_assert_eq(symlink("usr/bin", tp(p, "bin")), 0);
+	mkdirs(tp(p, "var/mail"), 02775);
+	cr_assert_eq(chmod(tp(p, "var/mail"), 02775), 0);
+	append(tp(p, "etc/passwd"), "bin:x:2:2:bin:/bin:/usr/sbin/nologin\n"
+	    "mail:x:8:8:mail:/var/mail:/usr/sbin/nologin\n");
+	audit_expect(0, 5, "[]");
+	/* through root's link, keys are found and audited as sshd would */
+	key("ed25519", 0, "k1", k1, NULL);
+	mkdirs(tp(p, "usr/bin/.ssh"), 0700);
+	cr_assert_eq(chown(tp(p, "usr/bin/.ssh"), 2, 2), 0);
+	KA_OK("add", "bin", k1);
+	cr_assert(exists(tp(p, "usr/bin/.ssh/authorized_keys")));
+	audit_expect(0, 5, "[]");
+	/* a grant behind the group-writable home: that is worth a line */
+	store_exec("INSERT INTO grants (key_id, user, added_at, added_by, "
+	    "added_uid) SELECT id, 'mail', 0, 'root', 0 FROM keys LIMIT 1");
+	xsnprintf(exp, sizeof(exp), "[F('unsafe-path', 'mail', path=ANY, "
+	    "msg=(ROOT + '/var/mail: ',))]");
+	audit_expect(1, 5, exp);
+}
+
 /* ------------------------------------------------- across accounts */
 
 Test(audit, one_key_for_two_accounts_is_shared)

@@ -619,6 +619,15 @@ Test(accounts, each_tree_symlinked_etc_refused)
 	put_at(ofd, "passwd", "mallory:x:0:0::/root:/bin/sh\n");
 	(void)close(ofd);
 	cr_assert_eq(symlinkat(other, treefd, "etc"), 0);
+	/* root's own link in root's tree is followed, but inside the tree:
+	 * its absolute target is not the one outside */
+	if (geteuid() == 0) {
+		cr_assert_eq(accounts_each(treefd, collect, &w), 0);
+		cr_assert_eq(w.n, 0, "a linked etc/ led out of the tree");
+		cr_assert_eq(fchownat(treefd, "etc", 2001, 2001,
+		    AT_SYMLINK_NOFOLLOW), 0);
+	}
+	/* anyone else's link is not followed at all */
 	cr_assert_neq(accounts_each(treefd, collect, &w), 0);
 	cr_assert_eq(w.n, 0, "a linked etc/ was followed");
 }

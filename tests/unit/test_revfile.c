@@ -1297,18 +1297,37 @@ Test(revfile_root, symlinked_directory_refused)
 	mkdir_own("etc/elsewhere", 0755, 0, 0);
 	put("etc/elsewhere/revoked_keys", "# theirs\n");
 	cr_assert_eq(symlinkat("elsewhere", treefd, "etc/ssh"), 0);
+	/* a link root did not make (only root's in root's dirs are
+	 * followed: see roots_link_followed) */
+	cr_assert_eq(fchownat(treefd, "etc/ssh", 2001, 2001,
+	    AT_SYMLINK_NOFOLLOW), 0);
 	open_fails(RK, 1, KE_UNSAFE, "/etc/ssh: is a symbolic link");
 	open_fails(RK, 0, KE_UNSAFE, "/etc/ssh: is a symbolic link");
-	assert_node("etc/ssh", S_IFLNK, 0777, 0, 0);
+	assert_node("etc/ssh", S_IFLNK, 0777, 2001, 2001);
 	cr_assert_str_eq(get("etc/elsewhere/revoked_keys"), "# theirs\n");
 	cr_assert_eq(count_entries("etc/elsewhere"), 1);
 	/* a link higher up too */
 	cr_assert_eq(unlinkat(treefd, "etc/ssh", 0), 0);
 	mkdir_own("etc/elsewhere/ssh", 0755, 0, 0);
 	cr_assert_eq(symlinkat("etc/elsewhere", treefd, "sys"), 0);
+	cr_assert_eq(fchownat(treefd, "sys", 2001, 2001,
+	    AT_SYMLINK_NOFOLLOW), 0);
 	open_fails("/sys/ssh/revoked_keys", 1, KE_UNSAFE,
 	    "/sys: is a symbolic link");
 	cr_assert_eq(count_entries("etc/elsewhere/ssh"), 0);
+}
+
+/* /etc/ssh -> elsewhere, made by root in root's /etc: sshd follows it */
+Test(revfile_root, roots_link_followed)
+{
+	NEED_ROOT();
+	mkdir_own("etc", 0755, 0, 0);
+	mkdir_own("etc/elsewhere", 0755, 0, 0);
+	put("etc/elsewhere/revoked_keys", "# theirs\n");
+	cr_assert_eq(symlinkat("elsewhere", treefd, "etc/ssh"), 0);
+	open_ok(RK, 0);
+	cr_assert(rf.existed, "the file behind root's link was not read");
+	revfile_close(&rf);
 }
 
 Test(revfile_root, symlinked_file_refused)

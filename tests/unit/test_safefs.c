@@ -268,6 +268,20 @@ Test(safefs, walk_skips_empty_and_dot_components)
 	close(fd);
 }
 
+/*
+ * As root, make the link rel someone else's (uid 2001), as a link an
+ * account planted would be; a link root made in root's directory is
+ * followed (see walk_follows_*).  As another user it is ours already.
+ */
+static void
+not_roots(const char *rel)
+{
+	if (geteuid() == 0)
+		cr_assert_eq(fchownat(treefd, rel, 2001, 2001,
+		    AT_SYMLINK_NOFOLLOW), 0, "lchown %s: %s", rel,
+		    strerror(errno));
+}
+
 Test(safefs, walk_refuses_symlinked_ssh_dir)
 {
 	mkdir_mode("home", 0755);
@@ -275,6 +289,7 @@ Test(safefs, walk_refuses_symlinked_ssh_dir)
 	mkdir_mode("elsewhere", 0700);
 	cr_assert_eq(symlinkat("../../elsewhere", treefd, "home/alice/.ssh"),
 	    0);
+	not_roots("home/alice/.ssh");
 	walk_fails("/home/alice/.ssh", geteuid(), KE_UNSAFE,
 	    "/home/alice/.ssh: is a symbolic link");
 }
@@ -285,6 +300,7 @@ Test(safefs, walk_refuses_symlinked_middle_component)
 	mkdir_mode("real/alice", 0755);
 	mkdir_mode("real/alice/.ssh", 0700);
 	cr_assert_eq(symlinkat("real", treefd, "home"), 0);
+	not_roots("home");
 	walk_fails("/home/alice/.ssh", geteuid(), KE_UNSAFE,
 	    "/home: is a symbolic link");
 }
@@ -294,8 +310,107 @@ Test(safefs, walk_refuses_symlink_to_a_file)
 	mkdir_mode("home", 0755);
 	put("home/target", "x", 0644);
 	cr_assert_eq(symlinkat("target", treefd, "home/alice"), 0);
+	not_roots("home/alice");
 	walk_fails("/home/alice/.ssh", geteuid(), KE_UNSAFE,
 	    "/home/alice: is a symbolic link");
+}
+
+/* The walk to path ends in the directory rel of the tree. */
+static void
+walk_reaches(const char *path, uid_t uid, const char *rel)
+{
+	struct stat	a, b;
+	char		msg[SAFEFS_MSG_MAX];
+	int		fd = -1;
+
+	cr_assert_eq(safefs_walk(treefd, "", path, uid, &fd, msg,
+	    sizeof(msg)), 0, "walk %s: %s", path, msg);
+	cr_assert_eq(fstat(fd, &a), 0);
+	cr_assert_eq(fstatat(treefd, rel, &b, AT_SYMLINK_NOFOLLOW), 0);
+	cr_assert(a.st_ino == b.st_ino && a.st_dev == b.st_dev,
+	    "walk %s did not end in %s", path, rel);
+	close(fd);
+}
+
+static void
+need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip("root's links are followed: needs root to make one");
+}
+
+/* /home -> srv/home, as root made it: sshd follows it, so do we. */
+Test(safefs, walk_follows_roots_link_in_roots_dir)
+{
+	need_root();
+	mkdir_mode("srv", 0755);
+	mkdir_mode("srv/home", 0755);
+	mkdir_mode("srv/home/alice", 0755);
+	mkdir_mode("srv/home/alice/.ssh", 0700);
+	cr_assert_eq(symlinkat("srv/home", treefd, "home"), 0);
+	walk_reaches("/home/alice/.ssh", 0, "srv/home/alice/.ssh");
+	/* absolute targets are taken inside the tree, ".." stops at its
+	 * root, and links may lead to links */
+	cr_assert_eq(symlinkat("/srv/home/alice", treefd, "srv/a1"), 0);
+	cr_assert_eq(symlinkat("../../../../a1", treefd, "srv/home/a2"), 0);
+	cr_assert_eq(symlinkat("/srv/a1", treefd, "a1"), 0);
+	walk_reaches("/srv/a1/.ssh", 0, "srv/home/alice/.ssh");
+	walk_reaches("/srv/home/a2/.ssh", 0, "srv/home/alice/.ssh");
+}
+
+Test(safefs, walk_refuses_roots_link_in_a_dir_others_control)
+{
+	need_root();
+	mkdir_mode("real", 0755);
+	mkdir_mode("real/.ssh", 0700);
+	mkdir_mode("home", 0755);
+	mkdir_mode("home/alice", 0755);
+	/* root's link, but in the account's own directory: she can swap it */
+	cr_assert_eq(fchownat(treefd, "home/alice", 2001, 2001, 0), 0);
+	cr_assert_eq(symlinkat("../../real/.ssh", treefd, "home/alice/.ssh"),
+	    0);
+	walk_fails("/home/alice/.ssh", 2001, KE_UNSAFE,
+	    "/home/alice/.ssh: is a symbolic link");
+	/* root's link in root's directory that a group may write */
+	mkdir_mode("pub", 0775);
+	cr_assert_eq(symlinkat("../real", treefd, "pub/r"), 0);
+	walk_fails("/pub/r/.ssh", 0, KE_UNSAFE, "/pub: writable by group");
+	cr_assert_eq(fchmodat(treefd, "pub", 0755, 0), 0);
+	walk_reaches("/pub/r/.ssh", 0, "real/.ssh");
+}
+
+Test(safefs, walk_link_loops_and_links_to_files_are_refused)
+{
+	need_root();
+	cr_assert_eq(symlinkat("b", treefd, "a"), 0);
+	cr_assert_eq(symlinkat("a", treefd, "b"), 0);
+	walk_fails("/a/x", 0, KE_UNSAFE, "/a/x: too many symbolic links");
+	put("file", "x", 0644);
+	cr_assert_eq(symlinkat("file", treefd, "f"), 0);
+	walk_fails("/f/x", 0, KE_UNSAFE, "/file: not a directory");
+	cr_assert_eq(symlinkat("nowhere", treefd, "n"), 0);
+	walk_fails("/n/x", 0, KE_NOINPUT, "/nowhere: no such file or "
+	    "directory");
+}
+
+Test(safefs, exists_looks_without_following)
+{
+	mkhome();
+	put("home/alice/.ssh/authorized_keys", "x", 0600);
+	cr_assert_eq(safefs_exists(treefd, "/home/alice/.ssh/authorized_keys"),
+	    1);
+	cr_assert_eq(safefs_exists(treefd, "/home/alice/.ssh"), 1);
+	cr_assert_eq(safefs_exists(treefd, "/home/alice/.ssh/nope"), 0);
+	cr_assert_eq(safefs_exists(treefd, "/home/bob/.ssh/authorized_keys"),
+	    0);
+	/* a link in the way, or a file: cannot say no */
+	cr_assert_eq(symlinkat("alice", treefd, "home/carol"), 0);
+	cr_assert_eq(safefs_exists(treefd, "/home/carol/nope"), 1);
+	cr_assert_eq(safefs_exists(treefd,
+	    "/home/alice/.ssh/authorized_keys/x"), 1);
+	/* a group-writable directory is looked into all the same */
+	cr_assert_eq(fchmodat(treefd, "home/alice", 0777, 0), 0);
+	cr_assert_eq(safefs_exists(treefd, "/home/alice/.ssh/nope"), 0);
 }
 
 Test(safefs, walk_refuses_group_writable_dir)
