@@ -57,7 +57,7 @@ struct adopt_item {
 	enum adopt_action	 action;
 	struct policy_result	 pr;
 	int64_t			 grant_id;
-	char			 detail[160];
+	char			 detail[KEYPARSE_REASON_MAX + 64];
 };
 
 struct adopt_run {
