@@ -70,7 +70,8 @@ accounts_valid_name(const char *name)
 		unsigned char c = (unsigned char)name[i];
 		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
 		    !(c >= '0' && c <= '9') && c != '_' && c != '-' &&
-		    c != '.' && !(c == '$' && i == n - 1))
+		    c != '.' && !(c == '$' && i == n - 1) &&
+		    !(c == '@' && i > 0))
 			return 0;
 	}
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;

@@ -25,7 +25,11 @@ struct account {
 	size_t	ngroups;
 };
 
-/* 1 if name is an acceptable account name (POSIX portable, no '/'). */
+/*
+ * 1 if name is an acceptable account name: POSIX portable characters, a
+ * final "$" (Samba machines) and "@" after the first (SSSD and winbind
+ * users, user@domain); never "/", never leading "-".
+ */
 int	accounts_valid_name(const char *name);
 
 /*

@@ -19,6 +19,7 @@
 
 #include "audit.h"
 #include "authkeys.h"
+#include "b64.h"
 #include "err.h"
 #include "install.h"
 #include "msg.h"
@@ -96,6 +97,8 @@ esc(const char *s, char *buf, size_t buflen)
 		return "-";
 	n = strlen(s);
 	msg_escape(s, n > QUOTE_MAX ? QUOTE_MAX : n, buf, buflen);
+	if (n > QUOTE_MAX && strlen(buf) + 4 <= buflen)
+		(void)strcat(buf, "...");	/* cut: say so */
 	return buf;
 }
 
@@ -442,6 +445,7 @@ struct acct_run {
 	const struct account	*acct;
 	struct keyfile		*kf;
 	struct ugrants		 ug;
+	int			 other;	/* a file sshd reads, keyadm not */
 	char			 pesc[PATH_MAX];	/* escaped path */
 };
 
@@ -481,6 +485,11 @@ check_ungranted(struct acct_run *ar, const char *fp, size_t line,
 		    line, "its grant expired at %s but the key is still in "
 		    "the file", report_fmt_time(last->expires_at, t,
 		    sizeof(t)));
+	if (ar->other)
+		return add_finding(a, AK_UNMANAGED_KEY, u, ar->kf->disp, fp,
+		    line, "in a file sshd also reads (audit_key_files) but "
+		    "keyadm never manages: move it with keyadm add, or remove "
+		    "it");
 	return add_finding(a, AK_UNMANAGED_KEY, u, ar->kf->disp, fp, line,
 	    "not recorded by keyadm (added by hand?); keyadm adopt %s "
 	    "records it, keyadm revoke removes it", u);
@@ -498,7 +507,7 @@ check_granted(struct acct_run *ar, const char *fp, size_t idx)
 	char				 o2[QUOTE_MAX * 4 + 8];
 
 	ugrants_lookup(&ar->ug, fp, &act, &last);
-	if (act != NULL)
+	if (act != NULL && !ar->other)
 		act->seen = 1;
 	if (audit_revoked(a, fp))
 		return add_finding(a, AK_REVOKED_KEY, u, ar->kf->disp, fp,
@@ -574,32 +583,42 @@ check_policy(struct acct_run *ar, const struct pubkey *k, size_t line)
 	    text);
 }
 
-/* Parse the line's "type b64" as keyadm would take the key. */
+/*
+ * Parse the line's key as keyadm takes keys, from its decoded blob
+ * written out again (sshd's decoder passes over blanks a text copy of the
+ * base64 would keep).
+ */
 static int
 parse_key(const struct authkeys_entry *e, struct pubkey **k, char *reason,
     size_t reasonlen)
 {
 	char	*text;
-	size_t	 tl = strlen(e->type), bl = strlen(e->b64);
+	size_t	 tl = strlen(e->type), n;
 	int	 r;
 
-	if ((text = malloc(tl + bl + 2)) == NULL)
+	if (e->bloblen > KEYLINE_MAX) {
+		(void)snprintf(reason, reasonlen, "key longer than %d bytes",
+		    KEYLINE_MAX);
+		return KE_MALFORMED;
+	}
+	if ((text = malloc(tl + 1 + B64_ENCODED_SIZE(e->bloblen))) == NULL)
 		return KE_NOMEM;
 	memcpy(text, e->type, tl);
 	text[tl] = ' ';
-	memcpy(text + tl + 1, e->b64, bl + 1);
-	r = keyparse_line(text, tl + bl + 1, k, reason, reasonlen);
+	n = b64_encode(e->blob, e->bloblen, text + tl + 1, 1);
+	r = keyparse_line(text, tl + 1 + n, k, reason, reasonlen);
 	free(text);
 	return r;
 }
 
 int
 audit_line_parse(const struct authkeys_entry *e, char fp[FINGERPRINT_MAX],
-    struct pubkey **k, char *reason, size_t reasonlen)
+    struct pubkey **k, int *optbad, char *reason, size_t reasonlen)
 {
 	int	r;
 
 	*k = NULL;
+	*optbad = 0;
 	fp[0] = '\0';
 	reason[0] = '\0';
 	if (!e->is_key)
@@ -609,13 +628,15 @@ audit_line_parse(const struct authkeys_entry *e, char fp[FINGERPRINT_MAX],
 		return r;
 	if (keyfile_line_is_ca(e))
 		return AL_CA;
-	if (e->options != NULL && sshopts_check(e->options,
-	    strlen(e->options), reason, reasonlen) != 0)
-		return AL_BAD_OPTIONS;
 	if ((r = parse_key(e, k, reason, reasonlen)) == KE_NOMEM ||
 	    r == KE_INTERNAL)
 		return r;
-	return r != 0 ? AL_BAD_KEY : AL_KEY;
+	if (r != 0)
+		return AL_BAD_KEY;
+	if (e->options != NULL && sshopts_check(e->options,
+	    strlen(e->options), reason, reasonlen) != 0)
+		*optbad = 1;
+	return AL_KEY;
 }
 
 /* One line of the file. */
@@ -627,9 +648,10 @@ check_line(struct acct_run *ar, size_t idx)
 	const char			*u = ar->acct->name, *d = ar->kf->disp;
 	char				 fp[FINGERPRINT_MAX];
 	char				 reason[KEYPARSE_REASON_MAX];
-	int				 r;
+	int				 r, optbad;
 
-	switch ((r = audit_line_parse(e, fp, &k, reason, sizeof(reason)))) {
+	r = audit_line_parse(e, fp, &k, &optbad, reason, sizeof(reason));
+	switch (r) {
 	case AL_BLANK:
 		return 0;
 	case AL_NOT_KEY:
@@ -639,12 +661,13 @@ check_line(struct acct_run *ar, size_t idx)
 		return add_finding(ar->a, AK_UNMANAGED_CA, u, d, fp, idx + 1,
 		    "a certificate authority: every certificate it signs "
 		    "for this account logs in; keyadm does not manage it");
-	case AL_BAD_OPTIONS:
-		return add_finding(ar->a, AK_BAD_LINE, u, d, fp, idx + 1,
-		    "options sshd refuses (%s): sshd skips the line", reason);
 	case AL_BAD_KEY:
-		return add_finding(ar->a, AK_BAD_LINE, u, d, fp, idx + 1,
-		    "not a key keyadm accepts: %s", reason);
+		/* sshd may still take it: judge it by its blob all the same */
+		if ((r = add_finding(ar->a, AK_BAD_LINE, u, d, fp, idx + 1,
+		    "a key keyadm cannot read (%s); sshd may still accept it",
+		    reason)) == 0 && (r = seen_push(ar->a, fp, u)) == 0)
+			r = check_granted(ar, fp, idx);
+		return r;
 	case AL_KEY:
 		break;
 	default:
@@ -744,6 +767,75 @@ flush_hidden(struct audit *a, const char *user, const char *path,
 	return 0;
 }
 
+/* The account's other key file pattern pat, read without its lock. */
+static int
+audit_other(struct audit *a, const struct account *acct, const char *pat,
+    struct ugrants *ug, char *msg, size_t msglen)
+{
+	struct ctx	*c = a->c;
+	struct keyfile	 kf;
+	struct acct_run	 ar;
+	size_t		 i;
+	int		 r;
+
+	r = keyfile_open(&kf, c->rootfd, c->dispprefix, pat, acct,
+	    KEYFILE_NOHOME_OK | KEYFILE_NOLOCK, 0, msg, msglen);
+	if (r == KE_UNSAFE || r == KE_CANTCREATE) {
+		r = safefs_exists(c->rootfd, kf.path) ? add_finding(a,
+		    AK_UNSAFE_PATH, acct->name, kf.disp, NULL, 0, "%s; keyadm "
+		    "will not read it, sshd may", msg) : 0;
+		keyfile_close(&kf);
+		return r;
+	}
+	memset(&ar, 0, sizeof(ar));
+	ar.a = a;
+	ar.acct = acct;
+	ar.kf = &kf;
+	ar.ug = *ug;		/* borrowed: revoked or expired here? */
+	ar.other = 1;
+	a->capping = 1;
+	for (i = 0; r == 0 && i < kf.ak->n; i++)
+		r = check_line(&ar, i);
+	a->capping = 0;
+	if (r == 0)
+		r = flush_hidden(a, acct->name, kf.disp, a->hidden);
+	keyfile_close(&kf);
+	return r;
+}
+
+/*
+ * Each of audit_key_files that is not the managed file itself: sshd
+ * reads them (its default AuthorizedKeysFile also names
+ * .ssh/authorized_keys2), so a key there grants access as well.
+ */
+static int
+audit_others(struct audit *a, const struct account *acct, char *msg,
+    size_t msglen)
+{
+	const char	*p = a->c->cfg.audit_key_files;
+	char		 pat[PATH_MAX], mine[PATH_MAX], path[PATH_MAX];
+	struct ugrants	 ug;
+	size_t		 n;
+	int		 r;
+
+	if (*p == '\0')
+		return 0;
+	if ((r = keyfile_expand(a->c->cfg.authorized_keys_file, acct, mine,
+	    sizeof(mine))) != 0 || (r = ugrants_load(a, acct->name, &ug)) != 0)
+		return r;
+	for (r = 0; r == 0 && *(p += strspn(p, " \t")) != '\0'; p += n) {
+		n = strcspn(p, " \t");
+		(void)snprintf(pat, sizeof(pat), "%.*s", (int)n, p);
+		memset(a->here, 0, sizeof(a->here));
+		memset(a->hidden, 0, sizeof(a->hidden));
+		if ((r = keyfile_expand(pat, acct, path, sizeof(path))) == 0 &&
+		    strcmp(path, mine) != 0)
+			r = audit_other(a, acct, pat, &ug, msg, msglen);
+	}
+	ugrants_free(&ug);
+	return r;
+}
+
 int
 audit_account(struct audit *a, const struct account *acct, char *msg,
     size_t msglen)
@@ -752,12 +844,22 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 	struct keyfile	 kf;
 	struct acct_run	 ar;
 	size_t		 i;
-	int		 r, r2;
+	char		 pesc[PATH_MAX];
+	int		 r, r2, unlocked = 0;
 
 	r = keyfile_open(&kf, c->rootfd, c->dispprefix,
 	    c->cfg.authorized_keys_file, acct, KEYFILE_NOHOME_OK,
 	    (int)c->cfg.busy_timeout_ms, msg, msglen);
-	if (r != 0 && r != KE_UNSAFE) {
+	if (r == KE_BUSY) {
+		/* the account can hold its own lock for ever: files are only
+		 * ever replaced whole, so read without it */
+		keyfile_close(&kf);
+		r = keyfile_open(&kf, c->rootfd, c->dispprefix,
+		    c->cfg.authorized_keys_file, acct, KEYFILE_NOHOME_OK |
+		    KEYFILE_NOLOCK, 0, msg, msglen);
+		unlocked = r == 0;
+	}
+	if (r != 0 && r != KE_UNSAFE && r != KE_CANTCREATE) {
 		keyfile_close(&kf);
 		return r;
 	}
@@ -767,10 +869,11 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 		keyfile_close(&kf);
 		return r2;
 	}
-	if (r == KE_UNSAFE) {
+	if (r == KE_UNSAFE || r == KE_CANTCREATE) {
+		/* too large to read is as good as unsafe: unseen keys */
 		r = unsafe_path(a, acct, &kf, msg);
 		keyfile_close(&kf);
-		return r;
+		return r != 0 ? r : audit_others(a, acct, msg, msglen);
 	}
 	msg[0] = '\0';		/* safefs may leave a note on success */
 	memset(&ar, 0, sizeof(ar));
@@ -791,11 +894,19 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 		r = flush_hidden(a, acct->name, kf.disp, a->hidden);
 	if (r == 0)
 		r = check_grants(&ar);
+	if (r == 0)
+		r = audit_others(a, acct, msg, msglen);
 	ugrants_free(&ar.ug);
 	keyfile_close(&kf);
 	if (r != 0 && msg[0] == '\0')
 		(void)snprintf(msg, msglen, "%s: %s", acct->name,
 		    keyadm_strerror(r));
+	if (r == 0 && unlocked) {
+		(void)snprintf(msg, msglen, "%.400s: locked for longer than "
+		    "busy_timeout_ms; read without the lock",
+		    esc(kf.disp, pesc, sizeof(pesc)));
+		return 1;
+	}
 	return r;
 }
 

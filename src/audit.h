@@ -97,20 +97,21 @@ enum audit_line {
 	AL_BLANK = 0,		/* blank or a comment */
 	AL_NOT_KEY,		/* no key sshd can read: it skips the line */
 	AL_CA,			/* cert-authority: names a CA */
-	AL_BAD_OPTIONS,		/* options sshd refuses: it skips the line */
-	AL_BAD_KEY,		/* a key keyparse refuses */
+	AL_BAD_KEY,		/* a key keyparse refuses (sshd may not) */
 	AL_KEY			/* a key, parsed */
 };
 
 /*
  * Classify line e.  fp gets the fingerprint of the line's blob whenever
- * it has one ("" otherwise); for AL_KEY *k is the parsed key (the caller
- * frees it), for AL_BAD_* reason says why.  Returns the class, or
- * KE_NOMEM / KE_INTERNAL.
+ * it has one ("" otherwise).  For AL_KEY *k is the key parsed from the
+ * line's decoded blob (the caller frees it), and *optbad is 1 when its
+ * options are ones keyadm cannot vouch for (reason says why; sshd, less
+ * strict, may still use the line).  For AL_BAD_KEY reason says why.
+ * Returns the class, or KE_NOMEM / KE_INTERNAL.
  */
 int	audit_line_parse(const struct authkeys_entry *e,
-	    char fp[FINGERPRINT_MAX], struct pubkey **k, char *reason,
-	    size_t reasonlen);
+	    char fp[FINGERPRINT_MAX], struct pubkey **k, int *optbad,
+	    char *reason, size_t reasonlen);
 
 /* The reasons pr rejects a key for, joined with "; ", into buf. */
 void	audit_policy_reasons(const struct policy_result *pr, char *buf,
@@ -130,8 +131,10 @@ void	audit_free(struct audit *a);
  */
 int	audit_revfile(struct audit *a, char *msg, size_t msglen);
 /*
- * One account's key file.  0, or an error with msg filled (KE_BUSY when
- * the file stayed locked; an unsafe path is a finding, not an error).
+ * One account's key file.  0; 1 when it stayed locked past the busy
+ * timeout and was read without the lock (msg says so: a warning); or an
+ * error with msg filled.  An unsafe path, or a file too large to read, is
+ * a finding, not an error.
  */
 int	audit_account(struct audit *a, const struct account *acct, char *msg,
 	    size_t msglen);

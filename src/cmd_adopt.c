@@ -52,6 +52,7 @@ struct adopt_item {
 	size_t			 line;		/* 1-based */
 	char			 fp[FINGERPRINT_MAX];	/* "" when none */
 	struct pubkey		*k;		/* NULL unless a key */
+	int			 cls;		/* enum audit_line */
 	const char		*options;	/* borrowed from the file */
 	int64_t			 expires;
 	enum adopt_action	 action;
@@ -143,26 +144,58 @@ cmp_item(const void *x, const void *y)
 	return d != 0 ? d : p->line < q->line ? -1 : p->line > q->line;
 }
 
-/* A key on several lines is adopted once, from its first line. */
+/*
+ * Lines v[0..n) carry the same key.  sshd takes the first line whose
+ * options let the login in and goes on to the next when one does not, so
+ * lines that differ grant more than any one of them: refuse them all.
+ * Lines alike are one key, adopted from the first.
+ */
+static void
+same_key(struct adopt_item **v, size_t n)
+{
+	size_t	i;
+	int	alike = 1;
+
+	for (i = 1; i < n; i++)
+		if (v[i]->cls != AL_KEY || v[0]->cls != AL_KEY ||
+		    strcmp(v[i]->options != NULL ? v[i]->options : "",
+		    v[0]->options != NULL ? v[0]->options : "") != 0)
+			alike = 0;
+	for (i = 0; i < n; i++) {
+		if (alike && i == 0)
+			continue;
+		v[i]->action = alike ? AA_SKIPPED : AA_REFUSED;
+		if (alike)
+			(void)snprintf(v[i]->detail, sizeof(v[i]->detail),
+			    "the same key as line %zu", v[0]->line);
+		else
+			(void)snprintf(v[i]->detail, sizeof(v[i]->detail),
+			    "also on line %zu with other options: sshd may "
+			    "use any of them; leave one line, then adopt",
+			    v[i == 0 ? 1 : 0]->line);
+	}
+}
+
+/* Group the lines of each key (CA lines apart: they grant no login). */
 static int
 mark_duplicates(struct adopt_run *ar)
 {
 	struct adopt_item	**v;
-	size_t			  i, m = 0;
+	size_t			  i, j, m = 0;
 
 	if ((v = calloc(ar->n + 1, sizeof(*v))) == NULL)
 		return KE_NOMEM;
 	for (i = 0; i < ar->n; i++)
-		if (ar->items[i].k != NULL)
+		if (ar->items[i].fp[0] != '\0' && ar->items[i].cls != AL_CA)
 			v[m++] = &ar->items[i];
 	if (m > 1)
 		qsort(v, m, sizeof(*v), cmp_item);
-	for (i = 1; i < m; i++)
-		if (strcmp(v[i]->fp, v[i - 1]->fp) == 0) {
-			v[i]->action = AA_SKIPPED;
-			(void)snprintf(v[i]->detail, sizeof(v[i]->detail),
-			    "the same key as line %zu", v[i - 1]->line);
-		}
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && strcmp(v[j]->fp, v[i]->fp) == 0; j++)
+			;
+		if (j - i > 1)
+			same_key(v + i, j - i);
+	}
 	free(v);
 	return 0;
 }
@@ -175,7 +208,7 @@ classify(struct adopt_run *ar)
 	struct adopt_item		*it;
 	char				 why[KEYPARSE_REASON_MAX];
 	size_t				 i;
-	int				 r;
+	int				 r, optbad;
 
 	if ((ar->items = calloc(ar->kf.ak->n + 1, sizeof(*it))) == NULL)
 		return KE_NOMEM;
@@ -184,25 +217,31 @@ classify(struct adopt_run *ar)
 		it = &ar->items[ar->n];
 		memset(it, 0, sizeof(*it));
 		it->line = i + 1;
-		r = audit_line_parse(e, it->fp, &it->k, why, sizeof(why));
+		r = audit_line_parse(e, it->fp, &it->k, &optbad, why,
+		    sizeof(why));
 		if (r < 0)
 			return r;
 		if (r == AL_BLANK)
 			continue;
 		ar->n++;
+		it->cls = r;
 		it->options = e->options;
-		it->action = r == AL_KEY ? AA_ADOPTED : AA_SKIPPED;
-		if (r == AL_KEY && e->options != NULL &&
-		    sshopts_expiry(e->options, strlen(e->options),
-		    &it->expires) != 0)
-			it->expires = 0;
+		it->action = r == AL_KEY && !optbad ? AA_ADOPTED : AA_SKIPPED;
 		(void)snprintf(it->detail, sizeof(it->detail), "%s%s",
 		    r == AL_NOT_KEY ? "not a key line: sshd skips it" :
 		    r == AL_CA ? "a certificate authority: keyadm does not "
-		    "manage it" : r == AL_BAD_OPTIONS ? "options sshd refuses: "
-		    : r == AL_BAD_KEY ? "not a key keyadm accepts: " : "",
-		    r == AL_BAD_OPTIONS || r == AL_BAD_KEY ? why : "");
-		if (r == AL_KEY && it->expires != 0 &&
+		    "manage it" : r == AL_BAD_KEY ? "a key keyadm cannot read: "
+		    : optbad ? "options keyadm cannot check: " : "",
+		    r == AL_BAD_KEY || optbad ? why : "");
+		if (optbad)
+			(void)snprintf(it->detail + strlen(it->detail),
+			    sizeof(it->detail) - strlen(it->detail), "; fix "
+			    "the line, then adopt");
+		if (it->action == AA_ADOPTED && e->options != NULL &&
+		    sshopts_expiry(e->options, strlen(e->options),
+		    &it->expires) != 0)
+			it->expires = 0;
+		if (it->action == AA_ADOPTED && it->expires != 0 &&
 		    it->expires <= ar->c->now) {
 			it->action = AA_SKIPPED;
 			(void)snprintf(it->detail, sizeof(it->detail),
@@ -265,6 +304,12 @@ judge(struct adopt_run *ar, struct adopt_item *it)
 		it->action = AA_REFUSED;
 		(void)snprintf(it->detail, sizeof(it->detail), "revoked for "
 		    "this account; keyadm add --force reinstates it");
+	} else if (r == 0 && (strcmp(status, "expired") == 0 ||
+	    strcmp(status, "removed") == 0)) {
+		/* taken away on purpose: only add gives it back */
+		it->action = AA_REFUSED;
+		(void)snprintf(it->detail, sizeof(it->detail), "its grant "
+		    "was %s; keyadm add grants it again", status);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -21,12 +22,21 @@
 
 static const char usage_audit[] = "usage: keyadm audit [USER...]";
 
+#define AUDIT_ERRORS_MAX	100	/* errors kept for --json */
+
 struct audit_run {
 	struct audit	 a;
 	int		 first;		/* first error */
+	size_t		 nerrors;	/* accounts or files not audited */
+	char		*errors[AUDIT_ERRORS_MAX];
+	int		 codes[AUDIT_ERRORS_MAX];
 	char		 msg[SAFEFS_MSG_MAX * 2];
 };
 
+/*
+ * An error: printed now, kept for --json, and it makes the audit unclean
+ * (what could not be read may grant access).  r 1 is a warning only.
+ */
 static void
 note_error(struct audit_run *ar, int r)
 {
@@ -36,6 +46,16 @@ note_error(struct audit_run *ar, int r)
 		msg_line(ar->msg);
 	else
 		msg_err(NULL, "%s", keyadm_strerror(r));
+	if (r > 0) {
+		ar->msg[0] = '\0';
+		return;
+	}
+	if (ar->nerrors < AUDIT_ERRORS_MAX) {
+		ar->codes[ar->nerrors] = r;
+		ar->errors[ar->nerrors] = strdup(ar->msg[0] != '\0' ?
+		    ar->msg : keyadm_strerror(r));
+	}
+	ar->nerrors++;
 	ar->msg[0] = '\0';
 	if (ar->first == 0)
 		ar->first = r;
@@ -145,14 +165,24 @@ total(const struct audit *a)
 }
 
 static void
-print_json(struct report *o, const struct audit *a)
+print_json(struct report *o, const struct audit_run *ar)
 {
+	const struct audit		*a = &ar->a;
 	const struct audit_finding	*f;
 	size_t				 i;
 
 	report_obj_begin(o, NULL);
 	report_int(o, "accounts_checked", (long long)a->accounts);
-	report_bool(o, "clean", total(a) == 0);
+	report_bool(o, "clean", total(a) == 0 && ar->nerrors == 0);
+	report_arr_begin(o, "errors");
+	for (i = 0; i < ar->nerrors && i < AUDIT_ERRORS_MAX; i++) {
+		report_obj_begin(o, NULL);
+		report_str(o, "error", keyadm_strerror(ar->codes[i]));
+		report_str(o, "message", ar->errors[i] != NULL ?
+		    ar->errors[i] : keyadm_strerror(ar->codes[i]));
+		report_obj_end(o);
+	}
+	report_arr_end(o);
 	report_obj_begin(o, "counts");
 	for (i = 0; i < AK_NKINDS; i++)
 		if (a->counts[i] > 0)
@@ -204,8 +234,9 @@ print_summary(struct report *o, const struct audit *a)
 
 /* Grouped by account: "USER: PATH", then "  kind  [fp  ][line N: ]text". */
 static void
-print_text(struct report *o, const struct audit *a)
+print_text(struct report *o, const struct audit_run *ar)
 {
+	const struct audit		*a = &ar->a;
 	const struct audit_finding	*f, *prev = NULL;
 	char				 path[PATH_MAX * 2], fp[96], ln[32];
 	size_t				 i;
@@ -213,7 +244,9 @@ print_text(struct report *o, const struct audit *a)
 	for (i = 0; i < a->n; i++, prev = f) {
 		f = &a->f[i];
 		if (i == 0 || (f->user == NULL) != (prev->user == NULL) ||
-		    (f->user != NULL && strcmp(f->user, prev->user) != 0)) {
+		    (f->user != NULL && strcmp(f->user, prev->user) != 0) ||
+		    (f->user != NULL && f->path != NULL && prev->path != NULL &&
+		    strcmp(f->path, prev->path) != 0)) {
 			if (f->user == NULL)
 				report_text(o, "all accounts:");
 			else
@@ -230,6 +263,10 @@ print_text(struct report *o, const struct audit *a)
 		    f->message);
 	}
 	print_summary(o, a);
+	if (ar->nerrors > 0)
+		report_text(o, "%zu error%s (on standard error): what could not "
+		    "be read may grant access", ar->nerrors, ar->nerrors == 1 ?
+		    "" : "s");
 }
 
 int
@@ -237,6 +274,7 @@ cmd_audit(struct ctx *c, int argc, char **argv)
 {
 	struct audit_run	 ar;
 	struct store		*st = NULL;
+	size_t			 i;
 	int			 r;
 
 	if ((r = audit_args(argc, argv)) != 0)
@@ -261,10 +299,12 @@ cmd_audit(struct ctx *c, int argc, char **argv)
 	note_error(&ar, audit_shared(&ar.a, ar.msg, sizeof(ar.msg)));
 	audit_sort(&ar.a);
 	if (c->json)
-		print_json(&c->out, &ar.a);
+		print_json(&c->out, &ar);
 	else
-		print_text(&c->out, &ar.a);
+		print_text(&c->out, &ar);
 	r = ar.first != 0 ? ar.first : total(&ar.a) > 0 ? KE_FINDINGS : 0;
+	for (i = 0; i < ar.nerrors && i < AUDIT_ERRORS_MAX; i++)
+		free(ar.errors[i]);
 	audit_free(&ar.a);
 	store_close(st);
 	return r;

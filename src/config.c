@@ -28,6 +28,8 @@ config_defaults(struct config *c)
 	    "%s", DEFAULT_REVOKED);
 	(void)snprintf(c->authorized_keys_file,
 	    sizeof(c->authorized_keys_file), "%s", DEFAULT_AUTHKEYS);
+	(void)snprintf(c->audit_key_files, sizeof(c->audit_key_files), "%s",
+	    DEFAULT_AUDIT_FILES);
 	c->unused_days = DEFAULT_UNUSED_DAYS;
 	c->busy_timeout_ms = DEFAULT_LOCK_MS;
 }
@@ -46,6 +48,37 @@ parse_uint(const char *v, unsigned int min, unsigned int max,
 	if (errno != 0 || *end != '\0' || n < min || n > max)
 		return -1;
 	*out = (unsigned int)n;
+	return 0;
+}
+
+static int	parse_path(const char *, char *, size_t, int);
+
+/* Patterns separated by blanks, as sshd's AuthorizedKeysFile; "none". */
+static int
+parse_path_list(const char *v, char *out, size_t outlen)
+{
+	char	one[PATH_MAX], chk[PATH_MAX];
+	size_t	n;
+
+	if (strcmp(v, "none") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (strlen(v) >= outlen)
+		return -1;
+	for (const char *p = v; *p != '\0';) {
+		p += strspn(p, " \t");
+		if ((n = strcspn(p, " \t")) == 0)
+			break;
+		if (n >= sizeof(one))
+			return -1;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (parse_path(one, chk, sizeof(chk), 1) != 0)
+			return -1;
+		p += n;
+	}
+	(void)snprintf(out, outlen, "%s", v);
 	return 0;
 }
 
@@ -115,6 +148,9 @@ config_set(struct config *c, const char *name, const char *v)
 	if (strcmp(name, "authorized_keys_file") == 0)
 		return parse_path(v, c->authorized_keys_file,
 		    sizeof(c->authorized_keys_file), 1);
+	if (strcmp(name, "audit_key_files") == 0)
+		return parse_path_list(v, c->audit_key_files,
+		    sizeof(c->audit_key_files));
 	if (strcmp(name, "deny_list") == 0)
 		return parse_path(v, c->deny_list, sizeof(c->deny_list), 0);
 	if (strcmp(name, "rsa_exponent") == 0) {

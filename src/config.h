@@ -17,6 +17,8 @@
 #define DEFAULT_REVOKED		"/etc/ssh/keyadm_revoked_keys"
 #define DEFAULT_AUTHKEYS	"%h/.ssh/authorized_keys"
 #define DEFAULT_UNUSED_DAYS	90
+#define DEFAULT_AUDIT_FILES	".ssh/authorized_keys2"	/* sshd's default
+						   second AuthorizedKeysFile */
 #define DEFAULT_LOCK_MS		10000
 
 struct config {
@@ -24,6 +26,8 @@ struct config {
 	char		database[PATH_MAX];
 	char		revoked_keys_file[PATH_MAX];
 	char		authorized_keys_file[PATH_MAX];
+	/* other key files sshd reads, audited, never written; "" none */
+	char		audit_key_files[PATH_MAX];
 	unsigned int	unused_days;
 	unsigned int	busy_timeout_ms;	/* database and file locks */
 	char		deny_list[PATH_MAX];	/* "" when none */

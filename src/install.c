@@ -232,7 +232,8 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 		return r;
 	if (kf->dirfd == -1)
 		return authkeys_new(&kf->ak);
-	if ((r = safefs_lock(kf->dirfd, kf->disp, lock_ms, msg, msglen)) != 0)
+	if (!(flags & KEYFILE_NOLOCK) &&
+	    (r = safefs_lock(kf->dirfd, kf->disp, lock_ms, msg, msglen)) != 0)
 		return r;
 	if ((r = become(kf, &ps)) != 0)
 		return r;

@@ -42,7 +42,8 @@ int	keyfile_expand(const char *pattern, const struct account *acct,
 
 enum keyfile_flags {
 	KEYFILE_CREATE = 1 << 0,	/* make missing directories */
-	KEYFILE_NOHOME_OK = 1 << 1	/* a missing home holds no keys */
+	KEYFILE_NOHOME_OK = 1 << 1,	/* a missing home holds no keys */
+	KEYFILE_NOLOCK = 1 << 2		/* read only, without the lock */
 };
 
 /*

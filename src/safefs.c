@@ -373,6 +373,27 @@ walk_step(int *dfdp, const char *comp, const char *disp, uid_t uid,
 }
 
 /*
+ * ".." after a name in a link's target ("x/../home"): the kernel resolves
+ * it after x, which may be a link itself, so taking it lexically could
+ * land elsewhere than sshd does.  Leading ".." ("../usr/bin") is exact.
+ */
+static int
+dotdot_inside(const char *target)
+{
+	char		 comp[NAME_MAX + 1];
+	const char	*p = target;
+	int		 more, named = 0;
+
+	while ((more = next_comp(&p, comp, sizeof(comp))) == 1) {
+		if (strcmp(comp, "..") != 0)
+			named = 1;
+		else if (named)
+			return 1;
+	}
+	return more == -1;
+}
+
+/*
  * Is comp in dfd a symbolic link only root could have made or can change:
  * owned by root, in a directory owned by root that nobody else may write?
  * (/bin -> usr/bin, /home -> /srv/home.)  Then its target goes into
@@ -393,7 +414,7 @@ trusted_link(int dfd, const char *comp, char *target, size_t targetlen)
 	if (n <= 0 || (size_t)n >= targetlen)
 		return 0;
 	target[n] = '\0';
-	return 1;
+	return !dotdot_inside(target);
 }
 
 /*

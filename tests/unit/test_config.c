@@ -309,6 +309,23 @@ Test(config, authorized_keys_file_absolute_or_relative)
 	    NAME ":1: bad value for authorized_keys_file");
 }
 
+Test(config, audit_key_files_list_or_none)
+{
+	config_defaults(&cfg);
+	cr_assert_str_eq(cfg.audit_key_files, ".ssh/authorized_keys2");
+	accepted("audit_key_files = none\n");
+	cr_assert_str_eq(cfg.audit_key_files, "");
+	accepted("audit_key_files = .ssh/extra %h/.ssh/authorized_keys2\n");
+	cr_assert_str_eq(cfg.audit_key_files,
+	    ".ssh/extra %h/.ssh/authorized_keys2");
+	accepted("audit_key_files = /etc/ssh/keys/%u\n");
+	cr_assert_str_eq(cfg.audit_key_files, "/etc/ssh/keys/%u");
+	refused("audit_key_files = .ssh/a ../x/keys\n",
+	    NAME ":1: bad value for audit_key_files");
+	refused("audit_key_files = .ssh/a /x/../y\n",
+	    NAME ":1: bad value for audit_key_files");
+}
+
 Test(config, path_value_keeps_inner_blanks_trims_outer)
 {
 	accepted("database =  \t/srv/my keys/k.db \t \n");

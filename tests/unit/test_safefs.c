@@ -379,6 +379,19 @@ Test(safefs, walk_refuses_roots_link_in_a_dir_others_control)
 	walk_reaches("/pub/r/.ssh", 0, "real/.ssh");
 }
 
+/* "x/../home" resolves after x, which may itself be a link: refused */
+Test(safefs, walk_refuses_roots_link_with_dotdot_after_a_name)
+{
+	need_root();
+	mkdir_mode("srv", 0755);
+	mkdir_mode("srv/home", 0755);
+	mkdir_mode("opt", 0755);
+	mkdir_mode("opt/home", 0755);
+	cr_assert_eq(symlinkat("../opt/y", treefd, "srv/x"), 0);
+	cr_assert_eq(symlinkat("srv/x/../home", treefd, "home"), 0);
+	walk_fails("/home", 0, KE_UNSAFE, "/home: is a symbolic link");
+}
+
 Test(safefs, walk_link_loops_and_links_to_files_are_refused)
 {
 	need_root();
