@@ -767,6 +767,19 @@ flush_hidden(struct audit *a, const char *user, const char *path,
 	return 0;
 }
 
+/* Has this account an unsafe-path finding for the same reason already? */
+static int
+said_unsafe(const struct audit *a, const char *why)
+{
+	size_t	i, n = strlen(why);
+
+	for (i = a->n; i > 0 && a->f[i - 1].seq == a->accounts; i--)
+		if (a->f[i - 1].kind == AK_UNSAFE_PATH &&
+		    strncmp(a->f[i - 1].message, why, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* The account's other key file pattern pat, read without its lock. */
 static int
 audit_other(struct audit *a, const struct account *acct, const char *pat,
@@ -781,9 +794,10 @@ audit_other(struct audit *a, const struct account *acct, const char *pat,
 	r = keyfile_open(&kf, c->rootfd, c->dispprefix, pat, acct,
 	    KEYFILE_NOHOME_OK | KEYFILE_NOLOCK, 0, msg, msglen);
 	if (r == KE_UNSAFE || r == KE_CANTCREATE) {
-		r = safefs_exists(c->rootfd, kf.path) ? add_finding(a,
-		    AK_UNSAFE_PATH, acct->name, kf.disp, NULL, 0, "%s; keyadm "
-		    "will not read it, sshd may", msg) : 0;
+		r = safefs_exists(c->rootfd, kf.path) &&
+		    !said_unsafe(a, msg) ? add_finding(a, AK_UNSAFE_PATH,
+		    acct->name, kf.disp, NULL, 0, "%s; keyadm will not read "
+		    "it, sshd may", msg) : 0;
 		keyfile_close(&kf);
 		return r;
 	}
