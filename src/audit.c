@@ -523,10 +523,12 @@ check_granted(struct acct_run *ar, const char *fp, size_t idx)
 	if (!same_opts(e->options, act->options))
 		return add_finding(a, AK_OPTIONS_CHANGED, u, ar->kf->disp, fp,
 		    idx + 1, "options changed by hand: the file has \"%s\", "
-		    "keyadm granted \"%s\"; keyadm add with the options "
-		    "puts them back", e->options != NULL ? esc(e->options, o1,
-		    sizeof(o1)) : "", act->options != NULL ? esc(act->options,
-		    o2, sizeof(o2)) : "");
+		    "keyadm granted \"%s\"; %s", e->options != NULL ?
+		    esc(e->options, o1, sizeof(o1)) : "", act->options != NULL ?
+		    esc(act->options, o2, sizeof(o2)) : "", ar->other ?
+		    "remove this line: keyadm keeps the key in "
+		    "authorized_keys_file" : "keyadm add with the options puts "
+		    "them back");
 	return 0;
 }
 

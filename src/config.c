@@ -53,6 +53,16 @@ parse_uint(const char *v, unsigned int min, unsigned int max,
 
 static int	parse_path(const char *, char *, size_t, int);
 
+/* Only the tokens keyfile_expand knows: %h %u %U %%. */
+static int
+valid_tokens(const char *v)
+{
+	for (; (v = strchr(v, '%')) != NULL; v += 2)
+		if (v[1] == '\0' || strchr("huU%", v[1]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* Patterns separated by blanks, as sshd's AuthorizedKeysFile; "none". */
 static int
 parse_path_list(const char *v, char *out, size_t outlen)
@@ -64,8 +74,8 @@ parse_path_list(const char *v, char *out, size_t outlen)
 		out[0] = '\0';
 		return 0;
 	}
-	if (strlen(v) >= outlen)
-		return -1;
+	if (strlen(v) >= outlen || v[strspn(v, " \t")] == '\0')
+		return -1;	/* nothing audited is said with "none" */
 	for (const char *p = v; *p != '\0';) {
 		p += strspn(p, " \t");
 		if ((n = strcspn(p, " \t")) == 0)
@@ -74,7 +84,8 @@ parse_path_list(const char *v, char *out, size_t outlen)
 			return -1;
 		memcpy(one, p, n);
 		one[n] = '\0';
-		if (parse_path(one, chk, sizeof(chk), 1) != 0)
+		if (parse_path(one, chk, sizeof(chk), 1) != 0 ||
+		    !valid_tokens(one))
 			return -1;
 		p += n;
 	}
@@ -146,8 +157,8 @@ config_set(struct config *c, const char *name, const char *v)
 		return parse_path(v, c->revoked_keys_file,
 		    sizeof(c->revoked_keys_file), 0);
 	if (strcmp(name, "authorized_keys_file") == 0)
-		return parse_path(v, c->authorized_keys_file,
-		    sizeof(c->authorized_keys_file), 1);
+		return valid_tokens(v) ? parse_path(v, c->authorized_keys_file,
+		    sizeof(c->authorized_keys_file), 1) : -1;
 	if (strcmp(name, "audit_key_files") == 0)
 		return parse_path_list(v, c->audit_key_files,
 		    sizeof(c->audit_key_files));

@@ -175,17 +175,41 @@ gid_of(const char *user)
 	return strcmp(user, "alice") == 0 ? T.alice_gid : T.bob_gid;
 }
 
+/*
+ * Write ROOT/home_rel/.ssh/name (and .ssh) by hand, owned by uid:gid.
+ * path (may be NULL) gets the file's path.
+ */
+static void
+put_ssh_file(const char *home_rel, uid_t uid, gid_t gid, const char *name,
+    const char *text, char *path)
+{
+	char	d[PATH_MAX], f[PATH_MAX], rel[PATH_MAX];
+
+	xsnprintf(rel, sizeof(rel), "%s/.ssh", home_rel);
+	mkdirs(tp(d, rel), 0700);
+	cr_assert_eq(lchown(d, uid, gid), 0);
+	xsnprintf(f, sizeof(f), "%s/%s", d, name);
+	spew(f, text, strlen(text), 0600);
+	cr_assert_eq(lchown(f, uid, gid), 0);
+	if (path != NULL)
+		xsnprintf(path, PATH_MAX, "%s", f);
+}
+
+/* Write user's .ssh/name by hand, owned by the user. */
+static void
+put_user_file(const char *user, const char *name, const char *text)
+{
+	char	home[64];
+
+	xsnprintf(home, sizeof(home), "home/%s", user);
+	put_ssh_file(home, uid_of(user), gid_of(user), name, text, NULL);
+}
+
 /* Write user's authorized_keys (and .ssh) by hand, owned by the user. */
 static void
 put_ak(const char *user, const char *text)
 {
-	char	d[PATH_MAX], f[PATH_MAX], rel[64];
-
-	xsnprintf(rel, sizeof(rel), "home/%s/.ssh", user);
-	mkdirs(tp(d, rel), 0700);
-	cr_assert_eq(lchown(d, uid_of(user), gid_of(user)), 0);
-	spew(akfile(f, user), text, strlen(text), 0600);
-	cr_assert_eq(lchown(f, uid_of(user), gid_of(user)), 0);
+	put_user_file(user, "authorized_keys", text);
 }
 
 /* Append text to an existing file (the tests' own hand edit). */
@@ -300,6 +324,7 @@ pyjson(const char *doc, size_t len, const char *code)
 	    "    return dict(pairs)\n"
 	    "ROOT = '%s'\n"
 	    "def AK(u): return ROOT + '/home/' + u + '/.ssh/authorized_keys'\n"
+	    "def AK2(u): return AK(u) + '2'\n"
 	    "RF = ROOT + '/" REVFILE_REL "'\n"
 	    "text = sys.stdin.read()\n"
 	    "d = json.loads(text, object_pairs_hook=nodup)\n";
@@ -595,8 +620,10 @@ aud(struct run_result *r, int want, const char *mode, ...)
 
 /*
  * The --json document of an audit: the documented shape, counts that
- * agree with the findings, clean == no findings, machine-wide findings
- * first and then the accounts in walk order, and findings that match
+ * agree with the findings, errors (a list of {error, message}) exactly
+ * when the exit status is neither 0 nor 1, clean == no findings and no
+ * errors, machine-wide findings first and then the accounts in walk
+ * order, and findings that match
  * expect exactly: a python list of F(kind, user, path=, fp=, line=,
  * msg=(substrings), opt=) where ANY matches anything, a tuple any of its
  * members, fp and line default to null, and opt=True allows but does not
@@ -620,6 +647,7 @@ expect_findings(const struct run_result *r, int accounts, const char *expect)
 	    "'orphan-grant', 'revoked-file-unreadable', 'revoked-file-missing', "
 	    "'revocation-not-listed', 'revocation-unrecorded'}\n"
 	    "K = %d\n"
+	    "STATUS = %d\n"
 	    "EXP = %s\n"
 	    "assert type(d) is dict, d\n"
 	    "assert set(d) >= {'accounts_checked', 'clean', 'counts', "
@@ -645,7 +673,16 @@ expect_findings(const struct run_result *r, int accounts, const char *expect)
 	    "cnt = {}\n"
 	    "for f in fs: cnt[f['kind']] = cnt.get(f['kind'], 0) + 1\n"
 	    "assert d['counts'] == cnt, ('counts', d['counts'], cnt)\n"
-	    "assert d['clean'] is (len(fs) == 0), ('clean', d['clean'])\n"
+	    "es = d.get('errors')\n"
+	    "assert type(es) is list, ('errors', es)\n"
+	    "for e in es:\n"
+	    "    assert type(e) is dict and set(e) >= {'error', 'message'}, e\n"
+	    "    assert type(e['error']) is str and e['error'], e\n"
+	    "    assert type(e['message']) is str and e['message'], e\n"
+	    "assert (STATUS in (0, 1)) == (len(es) == 0), "
+	    "('exit', STATUS, 'errors', es)\n"
+	    "assert d['clean'] is (len(fs) == 0 and len(es) == 0), "
+	    "('clean', d['clean'], 'errors', es)\n"
 	    "WALK = [None, 'root', 'alice', 'bob']\n"
 	    "us = [f['user'] for f in fs]\n"
 	    "nn = [i for i, u in enumerate(us) if u is None]\n"
@@ -673,7 +710,7 @@ expect_findings(const struct run_result *r, int accounts, const char *expect)
 	n = sizeof(fmt) + strlen(expect) + 32;
 	code = malloc(n);
 	cr_assert_not_null(code);
-	xsnprintf(code, n, fmt, accounts, expect);
+	xsnprintf(code, n, fmt, accounts, r->status, expect);
 	pyjson(r->out, r->outlen, code);
 	free(code);
 }
@@ -1450,41 +1487,602 @@ Test(audit, text_report_headers_lines_and_summary)
 
 /* ------------------------------------------------------ busy key file */
 
-Test(audit, locked_key_file_is_75_and_the_others_are_audited)
+/*
+ * A user can hold the lock of their own .ssh for ever: past
+ * busy_timeout_ms audit warns and reads the file without the lock (it is
+ * only ever replaced whole), so what the user put there is still
+ * reported, and the exit status is the findings' (0 or 1), not 75.
+ */
+Test(audit, locked_key_file_is_read_without_the_lock_with_a_warning)
 {
 	struct run_result	r;
-	char			k1[PATH_MAX], k2[PATH_MAX], fp2[128],
-				ssh[PATH_MAX], exp[1024];
+	char			k1[PATH_MAX], k2[PATH_MAX], k3[PATH_MAX],
+				fp2[128], fp3[128], ssh[PATH_MAX],
+				ak[PATH_MAX], exp[1024], warn[PATH_MAX + 128],
+				*b3;
 	int			fd;
 	long long		t0;
 
 	key("ed25519", 0, "k1", k1, NULL);
 	key("ed25519", 0, "k2", k2, fp2);
+	key("ed25519", 0, "k3", k3, fp3);
 	KA_OK("add", "alice", k1);
+	append_pub("alice", k3);		/* by hand: line 2 */
 	put_ak("bob", "");
 	append_pub("bob", k2);
 	set_conf("busy_timeout_ms = 300\n");
+	xsnprintf(warn, sizeof(warn), "keyadm: %s: locked for longer than "
+	    "busy_timeout_ms; read without the lock\n", akfile(ak, "alice"));
 
 	fd = open(tp(ssh, "home/alice/.ssh"), O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
 	cr_assert_neq(fd, -1);
 	cr_assert_eq(flock(fd, LOCK_EX), 0);
 	t0 = now_ms();
-	aud(&r, 75, "--json", NULL);
+	aud(&r, 1, "--json", NULL);
 	cr_assert_lt(now_ms() - t0, 5000, "a 300 ms lock wait took long");
 	assert_stderr_form(&r, 1);
-	cr_assert_not_null(strstr(r.err, ssh), "the message does not name "
-	    "the path:\n%s", r.err);
-	/* bob was still audited */
-	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'bob', "
-	    "path=AK('bob'), fp='%s', line=1)]", fp2);
-	expect_findings(&r, -1, exp);
+	cr_assert_str_eq(r.err, warn, "stderr:\n%s", r.err);
+	/* alice's file was read all the same, and bob was audited */
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=2), F('unmanaged-key', 'bob', "
+	    "path=AK('bob'), fp='%s', line=1)]", fp3, fp2);
+	expect_findings(&r, 3, exp);
+	pyjson(r.out, r.outlen, "assert d['errors'] == [], d\n");
+	run_free(&r);
+
+	/* text: the warning is no error, the summary says nothing of one */
+	aud(&r, 1, "", NULL);
+	cr_assert_str_eq(r.err, warn, "stderr:\n%s", r.err);
+	cr_assert_null(strstr(r.out, "error"), "%s", r.out);
+	xsnprintf(exp, sizeof(exp), "\n  unmanaged-key  %s  line 2: ", fp3);
+	cr_assert_not_null(strstr(r.out, exp), "%s", r.out);
+	run_free(&r);
+
+	/* still locked, nothing to report: 0 and clean, with the warning */
+	b3 = typeb64(k3);
+	drop_lines_with(ak, b3);
+	free(b3);
+	aud(&r, 0, "--json", "alice", NULL);
+	cr_assert_str_eq(r.err, warn, "stderr:\n%s", r.err);
+	expect_findings(&r, 1, "[]");
+	run_free(&r);
+	aud(&r, 0, "", "alice", NULL);
+	cr_assert_str_eq(r.out, "1 account checked, no findings\n", "%s",
+	    r.out);
+	cr_assert_str_eq(r.err, warn, "stderr:\n%s", r.err);
 	run_free(&r);
 	(void)close(fd);
 
+	/* unlocked: no warning */
+	aud(&r, 1, "--json", NULL);
+	cr_assert_str_eq(r.err, "", "stderr:\n%s", r.err);
 	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'bob', "
 	    "path=AK('bob'), fp='%s', line=1)]", fp2);
+	expect_findings(&r, 3, exp);
+	run_free(&r);
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* The last line of out (without its LF), in place. */
+static const char *
+last_line(struct run_result *r)
+{
+	const char	*l;
+
+	cr_assert(r->outlen > 0 && r->out[r->outlen - 1] == '\n',
+	    "output does not end in a LF:\n%s", r->out);
+	r->out[--r->outlen] = '\0';
+	l = strrchr(r->out, '\n');
+	return l != NULL ? l + 1 : r->out;
+}
+
+/*
+ * What could not be read may grant access: an error is listed in
+ * "errors", makes "clean" false even without a finding, and the text
+ * report ends by counting the errors.
+ */
+Test(audit, errors_are_listed_and_make_the_audit_unclean)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], k2[PATH_MAX], fp2[128],
+				 exp[1024];
+	const char		*l;
+
+	key("ed25519", 0, "k1", k1, NULL);
+	key("ed25519", 0, "k2", k2, fp2);
+	KA_OK("add", "alice", k1);
+	aud(&r, 0, "--json", "alice", NULL);
+	expect_findings(&r, 1, "[]");
+	pyjson(r.out, r.outlen, "assert d['errors'] == [] and "
+	    "d['clean'] is True, d\n");
+	run_free(&r);
+
+	/* alice is clean, nosuchuser is an error: not clean */
+	aud(&r, 67, "--json", "alice", "nosuchuser", NULL);
+	expect_findings(&r, 1, "[]");
+	pyjson(r.out, r.outlen,
+	    "assert d['clean'] is False, d\n"
+	    "assert d['findings'] == [] and d['counts'] == {}, d\n"
+	    "es = d['errors']\n"
+	    "assert len(es) == 1, es\n"
+	    "assert 'nosuchuser' in es[0]['message'], es\n");
+	cr_assert_str_eq(r.err, "keyadm: nosuchuser: no such account\n",
+	    "stderr:\n%s", r.err);
+	run_free(&r);
+
+	/* text: the summary, then the count of errors */
+	aud(&r, 67, "", "alice", "nosuchuser", NULL);
+	cr_assert_str_eq(r.out, "1 account checked, no findings\n"
+	    "1 error (on standard error): what could not be read may grant "
+	    "access\n", "text output:\n%s", r.out);
+	run_free(&r);
+	aud(&r, 67, "", "nosuchuser", "alice", "nobody-else", NULL);
+	l = last_line(&r);
+	cr_assert_str_eq(l, "2 errors (on standard error): what could not "
+	    "be read may grant access", "text output:\n%s", r.out);
+	run_free(&r);
+
+	/* findings and errors together */
+	append_pub("alice", k2);
+	aud(&r, 67, "--json", "nosuchuser", "alice", "nobody-else", NULL);
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=2)]", fp2);
+	expect_findings(&r, 1, exp);
+	pyjson(r.out, r.outlen,
+	    "es = d['errors']\n"
+	    "assert len(es) == 2, es\n"
+	    "assert 'nosuchuser' in es[0]['message'], es\n"
+	    "assert 'nobody-else' in es[1]['message'], es\n"
+	    "assert es[0]['error'] == es[1]['error'], es\n");
+	run_free(&r);
+	aud(&r, 67, "", "alice", "nosuchuser", NULL);
+	l = last_line(&r);
+	cr_assert_str_eq(l, "1 error (on standard error): what could not be "
+	    "read may grant access", "text output:\n%s", r.out);
+	cr_assert_not_null(strstr(r.out, "1 finding in 1 account checked: "),
+	    "%s", r.out);
+	run_free(&r);
+	/* without an error, no such line */
+	aud(&r, 1, "", "alice", NULL);
+	cr_assert_null(strstr(r.out, "error"), "%s", r.out);
+	run_free(&r);
+}
+
+/* ------------------------------------------------ too large to read */
+
+/*
+ * More lines than keyadm reads (AUTHKEYS_LINES_MAX, in few bytes): keys
+ * in it go unseen, so it is an unsafe-path finding, not an error exit.
+ * At the cap exactly, it is read.
+ */
+#define LINES_MAX	2000000
+
+Test(audit, key_file_over_the_line_cap_is_unsafe_not_an_error)
+{
+	char	k1[PATH_MAX], fp1[128], ak[PATH_MAX], exp[1024], *l1, *text;
+	size_t	n;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	l1 = publine(k1);
+	n = strlen(l1);
+	/* one key line and LINES_MAX - 1 empty ones: LINES_MAX lines */
+	text = malloc(n + LINES_MAX + 1);
+	cr_assert_not_null(text);
+	memcpy(text, l1, n);
+	memset(text + n, '\n', LINES_MAX - 1);
+	text[n + LINES_MAX - 1] = '\0';
+	put_ak("alice", text);
+	free(text);
+	free(l1);
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=1)]", fp1);
 	audit_expect(1, 3, exp);
+
+	/* two more empty lines: over the cap */
+	append(akfile(ak, "alice"), "\n\n");
+	xsnprintf(exp, sizeof(exp), "[F('unsafe-path', 'alice', "
+	    "path=AK('alice'), msg=(AK('alice') + ': ', 'too large'))]");
+	audit_expect(1, 3, exp);
+	audit_never_mentions(fp1, 1);
+}
+
+/* --------------------------------------------- other files sshd reads */
+
+/*
+ * sshd's default AuthorizedKeysFile also names .ssh/authorized_keys2:
+ * audit reads it (audit_key_files) and never takes a key there for
+ * granted unless the store grants it, with the same options.
+ */
+Test(audit, authorized_keys2_is_audited)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], k2[PATH_MAX], k3[PATH_MAX],
+				 k4[PATH_MAX], k5[PATH_MAX], fp1[128],
+				 fp2[128], fp3[128], fp4[128], fp5[128],
+				 ak[PATH_MAX], ak2[PATH_MAX], text[8192],
+				 exp[2048], want[PATH_MAX * 2], *l1, *l2, *l3,
+				 *l4;
+	const char		*h1, *h2, *p5;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	key("ed25519", 0, "k2", k2, fp2);
+	key("ed25519", 0, "k3", k3, fp3);
+	key("ed25519", 0, "k4", k4, fp4);
+	key("ed25519", 0, "k5", k5, fp5);
+	KA_OK("add", "alice", k1, "--from", "10.0.0.0/8");
+	KA_OK("add", "alice", k3, k4);
+	KA_OK("revoke", fp3, "--reason", "stolen");		/* everywhere */
+	KA_OK("add", "bob", k4);
+	KA_OK("revoke", fp4, "--user", "alice", "--reason", "moved");
+	audit_expect(0, 3, "[]");
+	l1 = publine(k1);
+	l2 = publine(k2);
+	l3 = publine(k3);
+	l4 = publine(k4);
+	xsnprintf(text, sizeof(text),
+	    "from=\"10.0.0.0/8\" %s"	/* 1: granted, same options */
+	    "%s"			/* 2: by hand */
+	    "%s"			/* 3: revoked everywhere */
+	    "%s",			/* 4: revoked for alice */
+	    l1, l2, l3, l4);
+	put_user_file("alice", "authorized_keys2", text);
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK2('alice'), fp='%s', line=2, msg=('sshd also reads', "
+	    "'never manages')), F('revoked-key', 'alice', path=AK2('alice'), "
+	    "fp='%s', line=3), F('revoked-key', 'alice', path=AK2('alice'), "
+	    "fp='%s', line=4), "
+	    "F('shared-key', 'alice', fp='%s', line=ANY, opt=True), "
+	    "F('shared-key', 'bob', fp='%s', line=ANY, opt=True)]",
+	    fp2, fp3, fp4, fp4, fp4);
+	audit_expect(1, 3, exp);
+
+	/* the granted key there without its from=: it grants more */
+	xsnprintf(ak2, sizeof(ak2), "%s2", akfile(ak, "alice"));
+	rewrite(ak2, l1);
+	xsnprintf(exp, sizeof(exp), "[F('options-changed', 'alice', "
+	    "path=AK2('alice'), fp='%s', line=1)]", fp1);
+	audit_expect(1, 3, exp);
+
+	/*
+	 * text: one "USER: PATH" header per file of the account (k5 by hand
+	 * in authorized_keys, line 2)
+	 */
+	xsnprintf(text, sizeof(text), "%s%s", l1, l2);
+	rewrite(ak2, text);
+	append_pub("alice", k5);
+	aud(&r, 1, "", NULL);
+	xsnprintf(want, sizeof(want), "alice: %s\n", ak);
+	h1 = strstr(r.out, want);
+	cr_assert(h1 == r.out || (h1 != NULL && h1[-1] == '\n'),
+	    "no header \"%s\":\n%s", want, r.out);
+	xsnprintf(want, sizeof(want), "\nalice: %s\n", ak2);
+	h2 = strstr(r.out, want);
+	cr_assert_not_null(h2, "no header \"%s\":\n%s", want + 1, r.out);
+	cr_assert_gt(h2, h1, "%s", r.out);
+	xsnprintf(want, sizeof(want), "\n  unmanaged-key  %s  line 2: ", fp5);
+	p5 = strstr(h1, want);
+	cr_assert(p5 != NULL && p5 < h2, "no \"%s\" under %s:\n%s", want + 1,
+	    ak, r.out);
+	xsnprintf(want, sizeof(want), "\n  unmanaged-key  %s  line 2: ", fp2);
+	cr_assert_not_null(strstr(h2, want), "no \"%s\" under %s:\n%s",
+	    want + 1, ak2, r.out);
+	cr_assert_null(strstr(h2 + 1, "\nalice: "), "a third header:\n%s",
+	    r.out);
+	run_free(&r);
+	free(l1);
+	free(l2);
+	free(l3);
+	free(l4);
+}
+
+/* audit_key_files: "none", and patterns with %u and %h. */
+Test(audit, audit_key_files_none_and_patterns)
+{
+	char	k1[PATH_MAX], k2[PATH_MAX], k3[PATH_MAX], fp1[128], fp2[128],
+		fp3[128], exp[2048], *l2, *l3;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	key("ed25519", 0, "k2", k2, fp2);
+	key("ed25519", 0, "k3", k3, fp3);
+	l2 = publine(k2);
+	l3 = publine(k3);
+	put_ak("alice", "");
+	put_user_file("alice", "authorized_keys2", l2);
+	put_user_file("alice", "extra_alice", l3);
+	free(l2);
+	free(l3);
+
+	/* the default: .ssh/authorized_keys2 */
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK2('alice'), fp='%s', line=1)]", fp2);
+	audit_expect(1, 3, exp);
+
+	set_conf("audit_key_files = none\n");
+	audit_expect(0, 3, "[]");
+
+	set_conf("audit_key_files = .ssh/extra_%u \t %h/.ssh/authorized_keys2\n");
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=ROOT + '/home/alice/.ssh/extra_alice', fp='%s', line=1, "
+	    "msg=('sshd also reads',)), F('unmanaged-key', 'alice', "
+	    "path=AK2('alice'), fp='%s', line=1)]", fp3, fp2);
+	audit_expect(1, 3, exp);
+
+	set_conf("audit_key_files = .ssh/extra_%u\n");
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=ROOT + '/home/alice/.ssh/extra_alice', fp='%s', line=1)]",
+	    fp3);
+	audit_expect(1, 3, exp);
+
+	/* the managed file named again is still audited once */
+	set_conf("audit_key_files = .ssh/authorized_keys "
+	    "%h/.ssh/authorized_keys\n");
+	audit_expect(0, 3, "[]");
+	append_pub("alice", k1);
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=1, msg=('keyadm adopt',))]",
+	    fp1);
+	audit_expect(1, 3, exp);
+}
+
+/*
+ * An unsafe authorized_keys2 (a link to a file the account could not
+ * write) is one unsafe-path finding and is never read; a missing one is
+ * nothing.
+ */
+Test(audit, authorized_keys2_unsafe_or_missing)
+{
+	char	k1[PATH_MAX], ks[PATH_MAX], fps[128], ak2[PATH_MAX],
+		shadow[PATH_MAX], ak[PATH_MAX], *ls;
+
+	key("ed25519", 0, "k1", k1, NULL);
+	KA_OK("add", "alice", k1);
+	xsnprintf(ak2, sizeof(ak2), "%s2", akfile(ak, "alice"));
+	assert_absent(ak2);
+	audit_expect(0, 3, "[]");
+
+	key("ed25519", 0, "secret", ks, fps);
+	ls = publine(ks);
+	spew(tp(shadow, "etc/shadow-like"), ls, strlen(ls), 0600);
+	free(ls);
+	cr_assert_eq(unlink(ks), 0);
+	cr_assert_eq(symlink(shadow, ak2), 0);
+	cr_assert_eq(lchown(ak2, T.alice_uid, T.alice_gid), 0);
+	audit_expect(1, 3, "[F('unsafe-path', 'alice', path=AK2('alice'), "
+	    "msg=(AK2('alice') + ': ',))]");
+	audit_never_mentions(fps, 1);
+}
+
+/* ------------------------------------ lines keyadm refuses, sshd takes */
+
+/*
+ * Options keyadm's checker refuses but sshd 9.2 reads (a service name in
+ * permitopen, IPv4 shorthand in from=) let the key in: such a key is
+ * judged as a key, not as a line sshd skips.  So is a key whose base64
+ * holds VT or FF (sshd's decoder passes over them).
+ */
+Test(audit, lines_sshd_accepts_are_judged_as_keys)
+{
+	char	k1[PATH_MAX], k2[PATH_MAX], k3[PATH_MAX], k4[PATH_MAX],
+		k5[PATH_MAX], fp2[128], fp3[128], fp4[128], fp5[128],
+		ak[PATH_MAX], line[1024], exp[2048], *l2, *l3, *l4, *b5, *sp;
+
+	key("ed25519", 0, "k1", k1, NULL);
+	key("ed25519", 0, "k2", k2, fp2);
+	key("ed25519", 0, "k3", k3, fp3);
+	key("ed25519", 0, "k4", k4, fp4);
+	key("ed25519", 0, "k5", k5, fp5);
+	KA_OK("add", "alice", k1, k4);
+	KA_OK("revoke", fp4, "--reason", "stolen");
+	l2 = publine(k2);
+	l3 = publine(k3);
+	l4 = publine(k4);
+	akfile(ak, "alice");
+	xsnprintf(line, sizeof(line), "permitopen=\"localhost:ssh\" %s", l2);
+	append(ak, line);					/* 2 */
+	xsnprintf(line, sizeof(line), "from=\"127.1\" %s", l3);
+	append(ak, line);					/* 3 */
+	xsnprintf(line, sizeof(line), "from=\"127.1\" %s", l4);
+	append(ak, line);					/* 4 */
+	b5 = typeb64(k5);
+	sp = strchr(b5, ' ') + 1;
+	cr_assert_gt(strlen(sp), 40);
+	*(sp - 1) = '\0';
+	xsnprintf(line, sizeof(line), "%s %.10s\v%.20s\f%s k5\n", b5, sp,
+	    sp + 10, sp + 30);
+	append(ak, line);					/* 5 */
+	free(b5);
+	free(l2);
+	free(l3);
+	free(l4);
+
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=2), F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=3), F('revoked-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=4), F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=5)]", fp2, fp3, fp4, fp5);
+	audit_expect(1, 3, exp);
+}
+
+/* ------------------------------------------------- names and links */
+
+/*
+ * A new account in ROOT/etc/passwd and etc/group: uid and gid id as root
+ * (the runner's otherwise), passwd home home; home_dir (ROOT-relative,
+ * NULL: none) is made 0700 and owned by it.
+ */
+static void
+new_account(const char *name, unsigned int id, const char *home,
+    const char *home_dir, uid_t *uid, gid_t *gid)
+{
+	char	p[PATH_MAX], line[PATH_MAX];
+
+	*uid = T.as_root ? (uid_t)id : geteuid();
+	*gid = T.as_root ? (gid_t)id : getegid();
+	xsnprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:/bin/sh\n", name,
+	    (unsigned)*uid, (unsigned)*gid, name, home);
+	append(tp(p, "etc/passwd"), line);
+	xsnprintf(line, sizeof(line), "grp%u:x:%u:\n", id, (unsigned)*gid);
+	append(tp(p, "etc/group"), line);
+	if (home_dir != NULL) {
+		mkdirs(tp(p, home_dir), 0700);
+		cr_assert_eq(lchown(p, *uid, *gid), 0);
+	}
+}
+
+/* SSSD and winbind name users user@domain: such an account is walked,
+ * audited and managed like any other. */
+Test(audit, account_name_with_an_at_sign)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], k2[PATH_MAX], fp1[128],
+				 fp2[128], ak[PATH_MAX], exp[1024], code[1024],
+				 *l2, *b1, *text;
+	const char		*carol = "carol@corp.example";
+	uid_t			 uid;
+	gid_t			 gid;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	key("ed25519", 0, "k2", k2, fp2);
+	new_account(carol, 2003, "/home/carol", "home/carol", &uid, &gid);
+	l2 = publine(k2);
+	put_ssh_file("home/carol", uid, gid, "authorized_keys", l2, ak);
+	free(l2);
+
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', '%s', "
+	    "path=ROOT + '/home/carol/.ssh/authorized_keys', fp='%s', "
+	    "line=1)]", carol, fp2);
+	audit_expect(1, 4, exp);
+	aud(&r, 1, "--json", carol, NULL);
+	expect_findings(&r, 1, exp);
+	run_free(&r);
+
+	/* add installs for it, and the grant is listed under that name */
+	KA_OK("add", carol, k1);
+	text = slurp(ak, NULL);
+	b1 = typeb64(k1);
+	cr_assert_not_null(strstr(text, b1), "%s", text);
+	free(b1);
+	free(text);
+	audit_expect(1, 4, exp);
+	cr_assert_eq(ka(&r, "--json", "list", carol, NULL), 0, "%s", r.err);
+	xsnprintf(code, sizeof(code), "assert [(g['user'], g['fingerprint']) "
+	    "for g in d] == [('%s', '%s')], d\n", carol, fp1);
+	pyjson(r.out, r.outlen, code);
+	run_free(&r);
+
+	/* a leading '@' is no account name */
+	aud(&r, 67, "--json", "@corp.example", NULL);
+	cr_assert_not_null(strstr(r.err, "not a valid user name"), "%s",
+	    r.err);
+	run_free(&r);
+}
+
+/*
+ * A link root made in a directory only root may write is followed, as
+ * sshd follows it (dave's home is /home2/dave, ROOT/home2 -> home); a
+ * link the account made in its own home is not, even once root owns it.
+ */
+Test(audit, roots_link_is_followed_but_not_the_accounts)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], k2[PATH_MAX], k3[PATH_MAX],
+				 k4[PATH_MAX], fp2[128], fp3[128], p[PATH_MAX],
+				 real[PATH_MAX], ssh[PATH_MAX], exp[2048],
+				 *b1, *text, *l3;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (!T.as_root)
+		cr_skip_test("needs root: the link must be root's");
+	key("ed25519", 0, "k1", k1, NULL);
+	key("ed25519", 0, "k2", k2, fp2);
+	key("ed25519", 0, "k3", k3, fp3);
+	key("ed25519", 0, "k4", k4, NULL);
+	cr_assert_eq(symlink("home", tp(p, "home2")), 0);
+	new_account("dave", 2004, "/home2/dave", "home/dave", &uid, &gid);
+
+	KA_OK("add", "dave", k1);
+	text = slurp(tp(p, "home/dave/.ssh/authorized_keys"), NULL);
+	b1 = typeb64(k1);
+	cr_assert_not_null(strstr(text, b1), "%s", text);
+	free(b1);
+	free(text);
+	audit_expect(0, 4, "[]");
+	append(p, "# by hand\n");
+	text = publine(k2);
+	append(p, text);
+	free(text);
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'dave', "
+	    "path=ROOT + '/home2/dave/.ssh/authorized_keys', fp='%s', "
+	    "line=3)]", fp2);
+	audit_expect(1, 4, exp);
+
+	/* alice moves her .ssh and links it back */
+	l3 = publine(k3);
+	put_ak("alice", l3);
+	free(l3);
+	cr_assert_eq(rename(tp(ssh, "home/alice/.ssh"),
+	    tp(real, "home/alice/real-ssh")), 0);
+	cr_assert_eq(symlink("real-ssh", ssh), 0);
+	cr_assert_eq(lchown(ssh, T.alice_uid, T.alice_gid), 0);
+	xsnprintf(exp, sizeof(exp), "[F('unsafe-path', 'alice', "
+	    "path=(ROOT + '/home/alice/.ssh', AK('alice')), "
+	    "msg=(ROOT + '/home/alice/.ssh: ',)), F('unmanaged-key', 'dave', "
+	    "path=ROOT + '/home2/dave/.ssh/authorized_keys', fp='%s', "
+	    "line=3)]", fp2);
+	audit_expect(1, 4, exp);
+	audit_never_mentions(fp3, 1);
+	/* add does not write through it either */
+	text = slurp(tp(p, "home/alice/real-ssh/authorized_keys"), NULL);
+	cr_assert_eq(ka(&r, "add", "alice", k4, NULL), 77, "add exited %d:\n%s",
+	    r.status, r.err);
+	run_free(&r);
+	cr_assert(file_equals(p, text, strlen(text)), "add wrote through "
+	    "alice's link");
+	free(text);
+
+	/* the same link owned by root: alice's home is still hers */
+	cr_assert_eq(lchown(ssh, 0, 0), 0);
+	audit_expect(1, 4, exp);
+	audit_never_mentions(fp3, 1);
+}
+
+/*
+ * Root's link whose target has ".." after a name ("usr/../home"): the
+ * kernel takes ".." after usr, which may itself be a link, so keyadm does
+ * not follow it: an unsafe path, the keys behind it unread, add refused.
+ */
+Test(audit, roots_link_with_dotdot_after_a_name_is_not_followed)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], k2[PATH_MAX], fp1[128],
+				 p[PATH_MAX], ak[PATH_MAX], *l1, *text;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (!T.as_root)
+		cr_skip_test("needs root: the link must be root's");
+	key("ed25519", 0, "k1", k1, fp1);
+	key("ed25519", 0, "k2", k2, NULL);
+	mkdirs(tp(p, "usr"), 0755);
+	cr_assert_eq(symlink("usr/../home", tp(p, "home3")), 0);
+	new_account("erin", 2005, "/home3/erin", "home/erin", &uid, &gid);
+	l1 = publine(k1);
+	put_ssh_file("home/erin", uid, gid, "authorized_keys", l1, ak);
+	free(l1);
+
+	audit_expect(1, 4, "[F('unsafe-path', 'erin', path=ANY, "
+	    "msg=(ROOT + '/home3: is a symbolic link',))]");
+	audit_never_mentions(fp1, 1);
+	text = slurp(ak, NULL);
+	cr_assert_eq(ka(&r, "add", "erin", k2, NULL), 77, "add exited %d:\n%s",
+	    r.status, r.err);
+	run_free(&r);
+	cr_assert(file_equals(ak, text, strlen(text)), "add wrote through "
+	    "the link");
+	free(text);
 }
 
 /* ========================================================== adopt */
@@ -1939,4 +2537,180 @@ Test(adopt, all_accounts_with_keys)
 	pyjson(r.out, r.outlen, code);
 	run_free(&r);
 	audit_expect(0, 3, "[]");
+}
+
+/*
+ * One key on two lines with other options: sshd takes the first line
+ * whose options let the login in, so together they grant more than
+ * either.  Both are refused (exit 1), nothing is recorded, and audit
+ * still reports both lines.
+ */
+static void
+adopt_refuses_pair(const char *opt1, const char *opt2)
+{
+	struct run_result	r;
+	char			k1[PATH_MAX], fp1[128], text[4096],
+				code[2048], exp[1024], raw[128], *l1, *s1,
+				*s2;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	l1 = publine(k1);
+	xsnprintf(text, sizeof(text), "%s%s%s%s%s%s", opt1, opt1[0] != '\0' ?
+	    " " : "", l1, opt2, opt2[0] != '\0' ? " " : "", l1);
+	put_ak("alice", text);
+	free(l1);
+
+	s1 = store_state(raw, sizeof(raw));
+	adopt(&r, 1, "alice", NULL);
+	xsnprintf(code, sizeof(code), PY_KEYS("alice")
+	    "L = {k['line']: k for k in A['alice']['keys']}\n"
+	    "assert sorted(L) == [1, 2], L\n"
+	    "for n, o in ((1, 2), (2, 1)):\n"
+	    "    k = L[n]\n"
+	    "    assert k['fingerprint'] == '%s', k\n"
+	    "    assert k['action'] == 'refused' and k['id'] is None, k\n"
+	    "    assert 'other options' in k['detail'], k\n"
+	    "    assert 'line %%d' %% o in k['detail'], k\n"
+	    "assert d['changed'] is False, d\n", fp1);
+	pyjson(r.out, r.outlen, code);
+	run_free(&r);
+	s2 = store_state(raw, sizeof(raw));
+	cr_assert_str_eq(s1, s2, "a refused adopt changed the store");
+	free(s1);
+	free(s2);
+	cr_assert_eq(active_grants("alice", fp1), 0);
+	cr_assert_eq(adopt_events("alice", fp1), 0);
+
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=1), F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=2)]", fp1, fp1);
+	audit_expect(1, 3, exp);
+}
+
+/* a store to leave unchanged: bob's grant */
+static void
+some_store(void)
+{
+	char	k0[PATH_MAX];
+
+	key("ed25519", 0, "k0", k0, NULL);
+	KA_OK("add", "bob", k0);
+}
+
+Test(adopt, same_key_with_an_impossible_expiry_and_a_command_is_refused)
+{
+	some_store();
+	adopt_refuses_pair("expiry-time=\"20990230000000\"",
+	    "restrict,command=\"/bin/false\"");
+}
+
+Test(adopt, same_key_with_and_without_from_is_refused)
+{
+	some_store();
+	adopt_refuses_pair("from=\"10.0.0.0/8\"", "");
+}
+
+/* The same key twice, alike: adopted from the first line. */
+Test(adopt, same_key_twice_alike_is_adopted_once)
+{
+	struct run_result	r;
+	char			k1[PATH_MAX], fp1[128], text[4096],
+				code[2048], *l1;
+
+	key("ed25519", 0, "k1", k1, fp1);
+	l1 = publine(k1);
+	xsnprintf(text, sizeof(text), "from=\"10.0.0.0/8\" %s"
+	    "from=\"10.0.0.0/8\" %s", l1, l1);
+	put_ak("alice", text);
+	free(l1);
+
+	adopt(&r, 0, "alice", NULL);
+	xsnprintf(code, sizeof(code), PY_KEYS("alice")
+	    "L = {k['line']: k for k in A['alice']['keys']}\n"
+	    "assert sorted(L) == [1, 2], L\n"
+	    "assert L[1]['action'] == 'adopted' and "
+	    "type(L[1]['id']) is int, L\n"
+	    "assert L[1]['options'] == 'from=\"10.0.0.0/8\"', L\n"
+	    "assert L[2]['action'] == 'skipped' and L[2]['id'] is None, L\n"
+	    "assert 'line 1' in L[2]['detail'], L\n"
+	    "assert L[1]['fingerprint'] == L[2]['fingerprint'] == '%s', L\n"
+	    "assert d['changed'] is True, d\n", fp1);
+	pyjson(r.out, r.outlen, code);
+	run_free(&r);
+	cr_assert_eq(active_grants("alice", fp1), 1);
+	cr_assert_eq(adopt_events("alice", fp1), 1);
+	audit_expect(0, 3, "[]");
+}
+
+/*
+ * Options keyadm cannot check but sshd may use (a service name in
+ * permitopen): not adopted ("skipped", saying why), nothing recorded.
+ */
+Test(adopt, options_keyadm_cannot_check_are_skipped)
+{
+	struct run_result	r;
+	char			k1[PATH_MAX], fp1[128], text[4096],
+				code[2048], exp[1024], raw[128], *l1, *s1,
+				*s2;
+
+	some_store();
+	key("ed25519", 0, "k1", k1, fp1);
+	l1 = publine(k1);
+	xsnprintf(text, sizeof(text), "permitopen=\"localhost:ssh\" %s", l1);
+	put_ak("alice", text);
+	free(l1);
+
+	s1 = store_state(raw, sizeof(raw));
+	adopt(&r, 0, "alice", NULL);
+	xsnprintf(code, sizeof(code), PY_KEYS("alice")
+	    "k = K['%s']\n"
+	    "assert k['action'] == 'skipped' and k['id'] is None, k\n"
+	    "assert k['options'] == 'permitopen=\"localhost:ssh\"', k\n"
+	    "assert 'options' in k['detail'], k\n"
+	    "assert 'permitopen' in k['detail'], k\n"
+	    "assert d['changed'] is False, d\n", fp1);
+	pyjson(r.out, r.outlen, code);
+	run_free(&r);
+	s2 = store_state(raw, sizeof(raw));
+	cr_assert_str_eq(s1, s2, "a skipped adopt changed the store");
+	free(s1);
+	free(s2);
+	cr_assert_eq(active_grants("alice", fp1), 0);
+
+	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=1)]", fp1);
+	audit_expect(1, 3, exp);
+}
+
+/* A grant that expired was taken away on purpose: adopt refuses it. */
+Test(adopt, key_whose_grant_expired_is_refused)
+{
+	struct run_result	r;
+	char			k0[PATH_MAX], k1[PATH_MAX], fp0[128],
+				fp1[128], code[2048], exp[1024];
+
+	key("ed25519", 0, "k0", k0, fp0);
+	key("ed25519", 0, "k1", k1, fp1);
+	KA_OK("add", "alice", k0);
+	KA_OK("add", "alice", k1, "--expires", "1s");
+	(void)usleep(1100 * 1000);
+	KA_OK("expire");
+	cr_assert_eq(active_grants("alice", fp1), 0);
+	append_pub("alice", k1);				/* line 2 */
+
+	adopt(&r, 1, "alice", NULL);
+	xsnprintf(code, sizeof(code), PY_KEYS("alice")
+	    "assert K['%s']['action'] == 'managed', K\n"
+	    "k = K['%s']\n"
+	    "assert k['action'] == 'refused' and k['id'] is None, k\n"
+	    "assert k['line'] == 2 and 'expired' in k['detail'], k\n"
+	    "assert d['changed'] is False, d\n", fp0, fp1);
+	pyjson(r.out, r.outlen, code);
+	run_free(&r);
+	cr_assert_eq(active_grants("alice", fp1), 0);
+	cr_assert_eq(adopt_events("alice", fp1), 0);
+
+	xsnprintf(exp, sizeof(exp), "[F('expired-key', 'alice', "
+	    "path=AK('alice'), fp='%s', line=2)]", fp1);
+	audit_expect(1, 3, exp);
 }

@@ -324,6 +324,14 @@ Test(config, audit_key_files_list_or_none)
 	    NAME ":1: bad value for audit_key_files");
 	refused("audit_key_files = .ssh/a /x/../y\n",
 	    NAME ":1: bad value for audit_key_files");
+	refused("audit_key_files = .ssh/%x\n",
+	    NAME ":1: bad value for audit_key_files");
+	refused("audit_key_files = %\n",
+	    NAME ":1: bad value for audit_key_files");
+	refused("audit_key_files =\n",
+	    NAME ":1: bad value for audit_key_files");
+	refused("authorized_keys_file = %h/%q\n",
+	    NAME ":1: bad value for authorized_keys_file");
 }
 
 Test(config, path_value_keeps_inner_blanks_trims_outer)
