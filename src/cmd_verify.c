@@ -1,17 +1,22 @@
 /*
  * cmd_verify.c -- keyadm verify
  *
- * Recomputes the events hash chain (store_verify_chain) and says whether
- * it is intact: exit 0, or 1 (KE_FINDINGS) naming the first event that
- * was altered or no longer follows the one before it.  Reads the store
- * only; a store that does not exist is KE_NOINPUT: there is nothing to
- * vouch for.
+ * Checks the events log (store_verify_chain): every hash, every link to
+ * the event before, ids running 1, 2, 3, ... without a gap, and the
+ * append-only triggers as the schema made them.  Exit 0 when all holds,
+ * or 1 (KE_FINDINGS) with one line on stderr per problem: the first
+ * event that was altered, no longer follows the one before it or comes
+ * after a gap in the ids, and triggers that are gone or altered.  Reads
+ * the store only; a store that does not exist is KE_NOINPUT: there is
+ * nothing to vouch for.
  *
- * Known limit: deleting the newest events leaves a shorter chain that is
- * still intact, which the table alone cannot show.  So each event also
- * goes to syslog with its hash when it is committed (ctx.c), and verify
- * prints the newest hash: compare it with the last one a central log
- * received.
+ * Known limits: the hash has no secret, so someone who can write the
+ * file can rewrite the log with recomputed hashes, renumbered ids and
+ * recreated triggers, and verify passes; deleting the newest events
+ * leaves a shorter chain that is just as intact.  So each event also goes
+ * to syslog with its id and hash when it is committed (ctx.c), and
+ * verify prints the newest hash: compare the ids and hashes with the
+ * copy a central log received.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -51,26 +56,33 @@ verify_args(int argc, char **argv)
 	return 0;
 }
 
-/* The verdict: r is 0 (intact) or KE_FINDINGS; problem is store_errmsg. */
+/*
+ * The verdict: r is 0 (all intact) or KE_FINDINGS; problem is
+ * store_errmsg, the chain's problem if it is broken, else the triggers'.
+ * "intact" is the chain's (hashes, links, ids), "triggers_intact" the
+ * triggers'.
+ */
 static void
 verify_report(struct report *o, int r, const struct store_chain *ch,
     const char *problem)
 {
+	int	chain_ok = ch->problem == STORE_CHAIN_INTACT;
+	int	trig_ok = ch->triggers == STORE_TRIGGERS_INTACT;
+
 	report_obj_begin(o, NULL);
 	report_int(o, "events_checked", (long long)ch->checked);
-	report_bool(o, "intact", r == 0);
-	if (r != 0) {
-		report_int(o, "first_bad_id", (long long)ch->bad_id);
-		report_str(o, "problem", problem);
-	} else {
+	report_bool(o, "intact", chain_ok);
+	report_bool(o, "triggers_intact", trig_ok);
+	if (chain_ok)
 		report_str(o, "first_bad_id", NULL);
-		report_str(o, "problem", NULL);
-	}
+	else
+		report_int(o, "first_bad_id", (long long)ch->bad_id);
+	report_str(o, "problem", r != 0 ? problem : NULL);
 	/* the newest hash vouches for the whole chain only when intact */
-	report_str(o, "last_hash", r == 0 && ch->checked > 0 ?
+	report_str(o, "last_hash", chain_ok && ch->checked > 0 ?
 	    ch->last_hash : NULL);
 	report_obj_end(o);
-	if (r != 0)
+	if (!chain_ok)
 		report_text(o, "chain broken at event %lld after %lld event%s "
 		    "checked", (long long)ch->bad_id, (long long)ch->checked,
 		    ch->checked == 1 ? "" : "s");
@@ -80,6 +92,10 @@ verify_report(struct report *o, int r, const struct store_chain *ch,
 		report_text(o, "%lld event%s checked, chain intact; newest "
 		    "hash %s", (long long)ch->checked, ch->checked == 1 ? "" :
 		    "s", ch->last_hash);
+	if (!trig_ok)
+		report_text(o, "append-only triggers %s",
+		    ch->triggers == STORE_TRIGGERS_MISSING ? "gone" :
+		    "altered");
 }
 
 int
@@ -105,6 +121,10 @@ cmd_verify(struct ctx *c, int argc, char **argv)
 	r = store_verify_chain(st, &ch);
 	if (r != 0)
 		msg_err(db, "%s", store_errmsg(st));
+	/* a broken chain took store_errmsg; the triggers get a line too */
+	if (r == KE_FINDINGS && ch.problem != STORE_CHAIN_INTACT &&
+	    ch.triggers != STORE_TRIGGERS_INTACT)
+		msg_err(db, "%s", store_triggers_str(ch.triggers));
 	if (r == 0 || r == KE_FINDINGS)
 		verify_report(&c->out, r, &ch, store_errmsg(st));
 	store_close(st);

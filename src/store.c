@@ -35,9 +35,17 @@
  *  - All SQL is in a static table, prepared once at open; every value is
  *    bound; every sqlite3_step is checked; SQLITE_BUSY is KE_BUSY.
  *  - events rows are append-only (triggers) and hash-chained (see
- *    "Event hash" below); store_verify_chain recomputes the chain.
- *    Deleting the newest rows cannot be seen from the table alone: the
- *    event hook (below) is how each hash also leaves the machine.
+ *    "Event hash" below); their ids run 1, 2, 3, ... without a gap,
+ *    because a row is only ever appended (INTEGER PRIMARY KEY without
+ *    AUTOINCREMENT takes max(id) + 1, and a rolled back append gives its
+ *    id back).  store_verify_chain recomputes the chain, checks the ids
+ *    and compares the triggers with those the migrations make.  None of
+ *    that stops someone who can write the file and recomputes the hashes
+ *    (they have no secret), nor a cut of the newest rows; the triggers
+ *    do not even stop INSERT OR REPLACE, whose implicit delete fires no
+ *    trigger while recursive_triggers is off.  The event hook (below) is
+ *    how each id and hash also leaves the machine: that copy is the
+ *    anchor.
  *  - The event hook sees an event only once it is committed, exactly
  *    once, in order: events appended in a caller's transaction wait in
  *    s->pend until store_commit succeeds, and a rollback forgets them.
@@ -115,6 +123,9 @@ enum stmt {
 	ST_EVENTS_KEY,
 	ST_REVOCATIONS,
 	ST_EVER_REVOKED,
+	ST_TRIGGERS,
+	ST_TRIGGER_SQL,
+	ST_TRIGGER_COUNT,
 	ST_COUNT
 };
 
@@ -211,6 +222,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT EXISTS (SELECT 1 FROM revocations) OR "
 	    "EXISTS (SELECT 1 FROM events WHERE action = 'revoke' AND "
 	    "user IS NULL)",
+	/* also prepared on the reference schema (store_verify_chain) */
+	[ST_TRIGGERS] = "SELECT name, sql FROM sqlite_schema "
+	    "WHERE type = 'trigger' ORDER BY name",
+	[ST_TRIGGER_SQL] = "SELECT sql FROM sqlite_schema "
+	    "WHERE type = 'trigger' AND name = ?1",
+	[ST_TRIGGER_COUNT] = "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'trigger'",
 };
 
 /* An event appended in an open transaction, kept for the hook. */
@@ -1719,9 +1737,14 @@ col_htext(sqlite3_stmt *st, int i)
 	return t;
 }
 
-/* One row of ST_EVENT_ALL: is it chained to want and is its hash right? */
+/*
+ * One row of ST_EVENT_ALL, the one after out->checked intact rows: is it
+ * chained to out->last_hash, is its hash right, is its id the next one?
+ * KE_FINDINGS with out->bad_id and out->problem set, or 0 and
+ * out->last_hash its hash.
+ */
 static int
-event_check(struct store *s, sqlite3_stmt *st, char want[HASH_HEX_LEN + 1])
+event_check(struct store *s, sqlite3_stmt *st, struct store_chain *out)
 {
 	struct ev_fields	 f;
 	char			 hash[HASH_HEX_LEN + 1];
@@ -1741,36 +1764,242 @@ event_check(struct store *s, sqlite3_stmt *st, char want[HASH_HEX_LEN + 1])
 		return r;
 	stored = col_text(st, 9);
 	if (f.prev_hash.p == NULL || f.prev_hash.n != HASH_HEX_LEN ||
-	    memcmp(f.prev_hash.p, want, HASH_HEX_LEN) != 0)
+	    memcmp(f.prev_hash.p, out->last_hash, HASH_HEX_LEN) != 0)
+		out->problem = STORE_CHAIN_LINK;
+	else if (stored == NULL || strcmp(stored, hash) != 0)
+		out->problem = STORE_CHAIN_HASH;
+	else if (id != out->checked + 1)	/* ids only grow: a gap */
+		out->problem = STORE_CHAIN_ID;
+	else {
+		memcpy(out->last_hash, hash, sizeof(hash));
+		return 0;
+	}
+	out->bad_id = id;
+	if (out->problem == STORE_CHAIN_LINK)
 		return fail(s, KE_FINDINGS, "event %jd does not follow "
 		    "the event before it", (intmax_t)id);
-	if (stored == NULL || strcmp(stored, hash) != 0)
+	if (out->problem == STORE_CHAIN_HASH)
 		return fail(s, KE_FINDINGS, "event %jd does not match "
 		    "its hash", (intmax_t)id);
-	memcpy(want, hash, sizeof(hash));
+	if (out->checked == 0)
+		return fail(s, KE_FINDINGS, "event %jd: the first id is %jd, "
+		    "not 1 (rows removed or renumbered)", (intmax_t)id,
+		    (intmax_t)id);
+	return fail(s, KE_FINDINGS, "event %jd: ids jump from %jd to %jd "
+	    "(rows removed or renumbered)", (intmax_t)id,
+	    (intmax_t)out->checked, (intmax_t)id);
+}
+
+/* Walk the chain: out->checked, last_hash, bad_id and problem. */
+static int
+chain_check(struct store *s, struct store_chain *out)
+{
+	sqlite3_stmt	*st = s->st[ST_EVENT_ALL];
+	int		 r;
+
+	while ((r = step(s, st, "read events")) == 1) {
+		/* last_hash changes only when the row is intact */
+		if ((r = event_check(s, st, out)) != 0)
+			break;
+		out->checked++;
+	}
+	stmt_done(st);
+	return r;
+}
+
+/* An error of the reference database (not s->db), as ours. */
+static int
+ref_fail(struct store *s, sqlite3 *ref, int rc, const char *what)
+{
+	const char	*m = ref != NULL ? sqlite3_errmsg(ref) :
+			    sqlite3_errstr(rc);
+
+	if ((rc & 0xff) == SQLITE_NOMEM)
+		return fail(s, KE_NOMEM, "%s: out of memory", what);
+	return fail(s, KE_INTERNAL, "%s: %s", what, m);
+}
+
+/*
+ * The schema as the code makes it, to compare with: every migration (the
+ * open database has them all: store_open applies them or refuses) run
+ * on a new in-memory database, which *out gets (sqlite3_close it).
+ */
+static int
+schema_ref(struct store *s, sqlite3 **out)
+{
+	sqlite3	*ref = NULL;
+	size_t	 i;
+	int	 rc, r;
+
+	*out = NULL;
+	rc = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	for (i = 0; rc == SQLITE_OK && i < migrations_count; i++)
+		rc = sqlite3_exec(ref, migrations[i].sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = ref_fail(s, ref, rc, "reference schema");
+		(void)sqlite3_close(ref);	/* NULL is a no-op */
+		return r;
+	}
+	*out = ref;
 	return 0;
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+	    c == '\f' || c == '\v';
+}
+
+/*
+ * The same SQL text but for whitespace: a run of it equals any other
+ * run, and none at either end counts.  SQLite keeps a trigger's text as
+ * written; one retyped on a single line is still the same trigger.
+ */
+static int
+sql_same(const char *a, const char *b)
+{
+	int	wa, wb;
+
+	while (is_space(*a))
+		a++;
+	while (is_space(*b))
+		b++;
+	while (*a != '\0' && *b != '\0') {
+		if (*a++ != *b++)
+			return 0;
+		for (wa = 0; is_space(*a); a++)
+			wa = 1;
+		for (wb = 0; is_space(*b); b++)
+			wb = 1;
+		if (wa != wb && *a != '\0' && *b != '\0')
+			return 0;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+/* Is the reference's trigger name, whose SQL is want, in s as made? */
+static int
+trigger_check(struct store *s, const char *name, const char *want,
+    enum store_triggers *state)
+{
+	sqlite3_stmt	*st = s->st[ST_TRIGGER_SQL];
+	const char	*have;
+	int		 r;
+
+	if (bind_text(st, 1, name) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "read triggers")) == 0)
+		*state = STORE_TRIGGERS_MISSING;
+	else if (r == 1) {
+		have = col_text(st, 0);
+		if ((have == NULL || !sql_same(have, want)) &&
+		    *state == STORE_TRIGGERS_INTACT)
+			*state = STORE_TRIGGERS_ALTERED;
+		r = 0;
+	}
+	stmt_done(st);
+	return r;
+}
+
+/* *n gets the number of triggers in s. */
+static int
+triggers_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt	*st = s->st[ST_TRIGGER_COUNT];
+	int		 r;
+
+	if ((r = step(s, st, "count triggers")) == 1) {
+		*n = sqlite3_column_int64(st, 0);
+		r = 0;
+	} else if (r == 0)
+		r = fail(s, KE_INTERNAL, "count triggers: no row");
+	stmt_done(st);
+	return r;
+}
+
+/*
+ * Each trigger of the reference schema must be in s with the same SQL,
+ * and s must have no other: one more could undo them (RAISE(IGNORE)) or
+ * rewrite events itself.  A missing one outweighs an altered one.
+ */
+static int
+triggers_check(struct store *s, enum store_triggers *state)
+{
+	sqlite3		*ref;
+	sqlite3_stmt	*want = NULL;
+	const char	*name, *sql;
+	int64_t		 nref = 0, nhave = 0;
+	int		 rc, r = 0;
+
+	*state = STORE_TRIGGERS_INTACT;
+	if ((r = schema_ref(s, &ref)) != 0)
+		return r;
+	rc = sqlite3_prepare_v2(ref, stmt_sql[ST_TRIGGERS], -1, &want,
+	    NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(want)) == SQLITE_ROW) {
+		nref++;
+		name = col_text(want, 0);
+		sql = col_text(want, 1);
+		if (name == NULL || sql == NULL)
+			r = fail(s, KE_NOMEM, "read triggers: out of memory");
+		else
+			r = trigger_check(s, name, sql, state);
+		if (r != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = ref_fail(s, ref, rc, "reference triggers");
+	(void)sqlite3_finalize(want);	/* its error, if any, is taken */
+	(void)sqlite3_close(ref);
+	if (r == 0 && (r = triggers_count(s, &nhave)) == 0 &&
+	    nhave != nref && *state == STORE_TRIGGERS_INTACT)
+		*state = STORE_TRIGGERS_ALTERED;
+	return r;
+}
+
+const char *
+store_triggers_str(enum store_triggers t)
+{
+	switch (t) {
+	case STORE_TRIGGERS_INTACT:
+		return "the append-only triggers are intact";
+	case STORE_TRIGGERS_MISSING:
+		return "the append-only triggers are gone: the log can be "
+		    "edited";
+	case STORE_TRIGGERS_ALTERED:
+		break;
+	}
+	return "the append-only triggers were altered: the log can be edited";
 }
 
 int
 store_verify_chain(struct store *s, struct store_chain *out)
 {
-	sqlite3_stmt	*st = s->st[ST_EVENT_ALL];
-	int		 r;
+	char	saved[STORE_MSG_MAX];
+	int	r, rt;
 
 	memset(out, 0, sizeof(*out));
 	memset(out->last_hash, '0', HASH_HEX_LEN);
 	out->last_hash[HASH_HEX_LEN] = '\0';
-	while ((r = step(s, st, "read events")) == 1) {
-		/* last_hash changes only when the row is intact */
-		if ((r = event_check(s, st, out->last_hash)) != 0) {
-			if (r == KE_FINDINGS)
-				out->bad_id = sqlite3_column_int64(st, 0);
-			break;
-		}
-		out->checked++;
+	out->problem = STORE_CHAIN_INTACT;
+	out->triggers = STORE_TRIGGERS_INTACT;
+	if ((r = chain_check(s, out)) != 0 && r != KE_FINDINGS)
+		return r;
+	/* the triggers even when the chain is broken; its message first */
+	memcpy(saved, s->errmsg, sizeof(saved));
+	if ((rt = triggers_check(s, &out->triggers)) != 0)
+		return rt;
+	if (r != 0) {
+		memcpy(s->errmsg, saved, sizeof(saved));
+		return r;
 	}
-	stmt_done(st);
-	return r;
+	if (out->triggers != STORE_TRIGGERS_INTACT)
+		return fail(s, KE_FINDINGS, "%s",
+		    store_triggers_str(out->triggers));
+	return 0;
 }
 
 /* One row of EVENT_COLUMNS; the strings live until the next step. */

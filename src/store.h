@@ -180,31 +180,60 @@ int	 store_revocation_add(struct store *s, int64_t key_id, int64_t now,
 /* Forget a revocation (add --force): 0, or 1 when there was none. */
 int	 store_revocation_remove(struct store *s, int64_t key_id);
 
+/* What is wrong with the event at store_chain.bad_id. */
+enum store_chain_problem {
+	STORE_CHAIN_INTACT = 0,
+	STORE_CHAIN_HASH,	/* its fields do not match its hash */
+	STORE_CHAIN_LINK,	/* its prev_hash is not the hash before it */
+	STORE_CHAIN_ID		/* its id is not the one after the last */
+};
+
+/* The triggers that keep events append-only (events_no_update, ...). */
+enum store_triggers {
+	STORE_TRIGGERS_INTACT = 0,	/* as the migrations made them */
+	STORE_TRIGGERS_MISSING,		/* at least one was dropped */
+	STORE_TRIGGERS_ALTERED		/* other SQL, or one we never made */
+};
+
 /* What store_verify_chain found. */
 struct store_chain {
-	int64_t		 checked;	/* events found intact, in id order */
-	int64_t		 bad_id;	/* first bad event; 0 when none */
-	char		 last_hash[65];	/* hash of the last intact event */
+	int64_t			 checked;	/* events intact, in id order */
+	int64_t			 bad_id;	/* first bad event; 0: none */
+	char			 last_hash[65];	/* of the last intact event */
+	enum store_chain_problem problem;	/* at bad_id */
+	enum store_triggers	 triggers;
 };
 
 /*
- * Recompute the events hash chain (format in store.c), oldest first.
- * 0 if intact: out->checked is the number of events and out->last_hash
- * the hash of the newest one (64 '0' when there are none).  KE_FINDINGS
- * when an event was altered or does not follow the one before it (rows
- * deleted, inserted or reordered): out->bad_id is that event, checked
- * and last_hash describe the intact events before it, and
- * store_errmsg() says "event N does not match its hash" or "event N does
- * not follow the event before it".  Another negative error if the events
- * could not be read (bad_id 0).
+ * Check the events log, oldest first: each event's hash (format in
+ * store.c), its link to the event before it, and its id, which must run
+ * 1, 2, 3, ... without a gap (rows are only ever appended, one
+ * transaction each, so a rollback leaves none); then the triggers, whose
+ * SQL must be what the migrations create (whitespace aside), with no
+ * trigger they do not create.
  *
- * Known limit: deleting the newest rows leaves a shorter chain that is
- * still intact, so it cannot be seen from the table alone.  That is why
- * every committed event also goes to syslog with its hash (the event
- * hook, ctx.c) and keyadm verify prints the newest hash: compare it with
- * a copy kept elsewhere (a central log) to see a cut.
+ * 0 when all is well: out->checked is the number of events and
+ * out->last_hash the hash of the newest one (64 '0' when there are
+ * none).  KE_FINDINGS otherwise.  A broken chain sets out->bad_id (the
+ * first bad event) and out->problem; checked and last_hash describe the
+ * intact events before it, and store_errmsg() says "event N does not
+ * match its hash", "event N does not follow the event before it", "event
+ * N: ids jump from A to N (rows removed or renumbered)" or "event N: the
+ * first id is N, not 1 (rows removed or renumbered)".  Bad triggers set
+ * out->triggers, checked whether or not the chain is intact; when the
+ * chain is intact store_errmsg() is store_triggers_str(out->triggers).
+ * Another negative error if the log or the schema could not be read.
+ *
+ * Known limits: the hash has no secret, so whoever can write the file can
+ * rewrite the log, recompute every hash, renumber the ids and recreate
+ * the triggers, and no check of the database alone can tell; deleting
+ * the newest rows leaves a shorter chain that is just as intact.  That is
+ * why every committed event also goes to syslog with its id and hash (the
+ * event hook, ctx.c): compare those with a copy kept elsewhere.
  */
 int	 store_verify_chain(struct store *s, struct store_chain *out);
+/* What a bad triggers state means, as one line of text; never NULL. */
+const char *store_triggers_str(enum store_triggers t);
 
 /* An event as read back: strings owned by the store until cb returns. */
 struct store_event_row {

@@ -7,9 +7,10 @@
  * tree_make() (.init) and loses it in tree_remove() (.fini).  The store
  * is attacked the way someone with write access to the file would: the
  * sqlite3 shell drops the triggers that keep events append-only, then
- * edits, deletes, reorders or forges rows; python3 recomputes an event
- * hash from the format documented in store.c, for a forger who knows it.
- * python3's json module parses every --json document.
+ * edits, deletes, renumbers, reorders or forges rows, and mostly puts
+ * the triggers back; python3 recomputes event hashes, one or the whole
+ * chain, from the format documented in store.c, for a forger who knows
+ * it.  python3's json module parses every --json document.
  *
  * That the event hook sends every committed event to syslog cannot be
  * seen from here; tests/unit/test_store.c covers it.
@@ -139,6 +140,66 @@ drop_triggers(void)
 {
 	free(sql("DROP TRIGGER events_no_update; "
 	    "DROP TRIGGER events_no_delete"));
+}
+
+/*
+ * The triggers of sql/001-initial.sql, retyped on one line each (only
+ * whitespace differs), as a careful attacker puts them back.
+ */
+static void
+restore_triggers(void)
+{
+	free(sql("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+	    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END; "
+	    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+	    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"));
+}
+
+/* Drop the triggers, run q, put the triggers back. */
+static void
+tamper(const char *q)
+{
+	drop_triggers();
+	free(sql(q));
+	restore_triggers();
+}
+
+/*
+ * A forger's rewrite: the triggers go, edit runs (python3's sqlite3), and
+ * every event's prev_hash and hash are recomputed in id order from the
+ * format documented in store.c; the triggers come back.
+ */
+static void
+rechain(const char *edit)
+{
+	static const char	 py[] =
+	    "import hashlib, sqlite3, struct, sys\n"
+	    "db = sqlite3.connect(sys.argv[1])\n"
+	    "db.executescript(sys.argv[2])\n"
+	    "def T(s):\n"
+	    "    if s is None: return b'N'\n"
+	    "    b = s.encode()\n"
+	    "    return b'T' + struct.pack('>Q', len(b)) + b\n"
+	    "def I(v): return b'I' + struct.pack('>q', v)\n"
+	    "prev = '0' * 64\n"
+	    "for r in db.execute('SELECT id, at, actor, actor_uid, action, "
+	    "user, fingerprint, detail FROM events ORDER BY id').fetchall():\n"
+	    "    m = b'keyadm-event-v1\\0' + T(prev) + I(r[1]) + T(r[2]) + "
+	    "I(r[3]) + T(r[4]) + T(r[5]) + T(r[6]) + T(r[7])\n"
+	    "    h = hashlib.sha256(m).hexdigest()\n"
+	    "    db.execute('UPDATE events SET prev_hash = ?, hash = ? "
+	    "WHERE id = ?', (prev, h, r[0]))\n"
+	    "    prev = h\n"
+	    "db.commit()\n";
+	struct run_result	 r;
+	char			 db[PATH_MAX];
+	const char		*argv[] = { "python3", "-c", py, db_path(db),
+				    edit, NULL };
+
+	drop_triggers();
+	cr_assert_eq(run_prog(&r, NULL, 0, argv, 0), 0, "python3: %s", r.err);
+	run_free(&r);
+	restore_triggers();
 }
 
 /* The stored hash of event id (64 hex digits). */
@@ -498,7 +559,11 @@ verify_is(int status, const char *out, const char *err)
 	run_free(&r);
 }
 
-/* verify says the chain breaks at event bad after good intact ones. */
+/*
+ * verify says the chain breaks at event bad after good intact ones;
+ * problem follows "event N" after a space, or right after it if it
+ * starts with ':'.
+ */
 static void
 verify_broken(int bad, int good, const char *problem)
 {
@@ -506,8 +571,8 @@ verify_broken(int bad, int good, const char *problem)
 
 	xsnprintf(out, sizeof(out), "chain broken at event %d after %d "
 	    "event%s checked\n", bad, good, good == 1 ? "" : "s");
-	xsnprintf(err, sizeof(err), "keyadm: %s: event %d %s\n", db_path(db),
-	    bad, problem);
+	xsnprintf(err, sizeof(err), "keyadm: %s: event %d%s%s\n", db_path(db),
+	    bad, problem[0] == ':' ? "" : " ", problem);
 	verify_is(1, out, err);
 }
 
@@ -526,17 +591,17 @@ Test(verify, intact_chain)
 {
 	struct run_result	r;
 	struct keys		k;
-	char			h[65];
+	char			h[65], want[256];
 
 	scenario(&k);
 	verify_intact(NEVENTS, NEVENTS);
 	hash_of(NEVENTS, h);
 	cr_assert_eq(ka(&r, "--json", "verify", NULL), 0, "%s", r.err);
 	cr_assert(json_valid(r.out, r.outlen), "%s", r.out);
-	cr_assert(strstr(r.out, "\"events_checked\":5,\"intact\":true,"
-	    "\"first_bad_id\":null,\"problem\":null,\"last_hash\":\"") !=
-	    NULL, "%s", r.out);
-	cr_assert(strstr(r.out, h) != NULL, "%s", r.out);
+	xsnprintf(want, sizeof(want), "{\"events_checked\":5,"
+	    "\"intact\":true,\"triggers_intact\":true,\"first_bad_id\":null,"
+	    "\"problem\":null,\"last_hash\":\"%s\"}\n", h);
+	cr_assert_str_eq(r.out, want);
 	run_free(&r);
 	/* verify only reads: the chain and its newest hash are the same */
 	verify_intact(NEVENTS, NEVENTS);
@@ -560,9 +625,7 @@ Test(verify, edited_detail)
 	struct keys	k;
 
 	scenario(&k);
-	drop_triggers();
-	free(sql("UPDATE events SET detail = 'routine rotation' "
-	    "WHERE id = 3"));
+	tamper("UPDATE events SET detail = 'routine rotation' WHERE id = 3");
 	verify_broken(3, 2, "does not match its hash");
 }
 
@@ -572,8 +635,7 @@ Test(verify, deleted_row)
 	struct keys	k;
 
 	scenario(&k);
-	drop_triggers();
-	free(sql("DELETE FROM events WHERE id = 2"));
+	tamper("DELETE FROM events WHERE id = 2");
 	verify_broken(3, 1, "does not follow the event before it");
 }
 
@@ -593,6 +655,7 @@ Test(verify, edited_and_rehashed_row)
 	xsnprintf(q, sizeof(q), "UPDATE events SET hash = '%s' WHERE id = 4",
 	    h);
 	free(sql(q));
+	restore_triggers();
 	verify_broken(5, 4, "does not follow the event before it");
 }
 
@@ -602,9 +665,8 @@ Test(verify, swapped_times)
 	struct keys	k;
 
 	scenario(&k);
-	drop_triggers();
-	free(sql("UPDATE events SET at = at + 3600 WHERE id = 2; "
-	    "UPDATE events SET at = at - 3600 WHERE id = 4"));
+	tamper("UPDATE events SET at = at + 3600 WHERE id = 2; "
+	    "UPDATE events SET at = at - 3600 WHERE id = 4");
 	verify_broken(2, 1, "does not match its hash");
 }
 
@@ -615,14 +677,13 @@ Test(verify, forged_row_in_the_middle)
 	char		prev[65], q[512];
 
 	scenario(&k);
-	drop_triggers();
 	hash_of(2, prev);
 	xsnprintf(q, sizeof(q), "DELETE FROM events WHERE id = 3; "
 	    "INSERT INTO events (id, at, actor, actor_uid, action, user, "
 	    "fingerprint, detail, prev_hash, hash) VALUES (3, 1700000000, "
 	    "'root', 0, 'added', 'mallory', NULL, NULL, '%s', '%064d')",
 	    prev, 7);
-	free(sql(q));
+	tamper(q);
 	verify_broken(3, 2, "does not match its hash");
 }
 
@@ -655,8 +716,7 @@ Test(verify, cut_newest_rows_change_the_newest_hash)
 
 	scenario(&k);
 	hash_of(NEVENTS, before);
-	drop_triggers();
-	free(sql("DELETE FROM events WHERE id = 5"));
+	tamper("DELETE FROM events WHERE id = 5");
 	hash_of(NEVENTS - 1, after);
 	cr_assert_str_neq(before, after);
 	verify_intact(NEVENTS - 1, NEVENTS - 1);
@@ -664,11 +724,12 @@ Test(verify, cut_newest_rows_change_the_newest_hash)
 	cr_assert_null(strstr(r.out, before), "%s", r.out);
 	run_free(&r);
 	/* every row gone: intact, and nothing to vouch for */
-	free(sql("DELETE FROM events"));
+	tamper("DELETE FROM events");
 	verify_is(0, "0 events checked, chain intact\n", "");
 	cr_assert_eq(ka(&r, "--json", "verify", NULL), 0);
 	cr_assert_str_eq(r.out, "{\"events_checked\":0,\"intact\":true,"
-	    "\"first_bad_id\":null,\"problem\":null,\"last_hash\":null}\n");
+	    "\"triggers_intact\":true,\"first_bad_id\":null,"
+	    "\"problem\":null,\"last_hash\":null}\n");
 	run_free(&r);
 }
 
@@ -676,20 +737,161 @@ Test(verify, broken_chain_as_json)
 {
 	struct run_result	r;
 	struct keys		k;
+	char			err[2 * PATH_MAX + 256], db[PATH_MAX];
 
 	scenario(&k);
-	drop_triggers();
+	drop_triggers();	/* and left dropped: two findings */
 	free(sql("UPDATE events SET detail = 'x' WHERE id = 3"));
 	cr_assert_eq(ka(&r, "--json", "verify", NULL), 1);
 	cr_assert(json_valid(r.out, r.outlen), "%s", r.out);
 	cr_assert_str_eq(r.out, "{\"events_checked\":2,\"intact\":false,"
-	    "\"first_bad_id\":3,\"problem\":\"event 3 does not match its "
-	    "hash\",\"last_hash\":null}\n");
-	cr_assert(strstr(r.err, "event 3 does not match its hash") != NULL);
+	    "\"triggers_intact\":false,\"first_bad_id\":3,"
+	    "\"problem\":\"event 3 does not match its hash\","
+	    "\"last_hash\":null}\n");
+	xsnprintf(err, sizeof(err), "keyadm: %s: event 3 does not match its "
+	    "hash\nkeyadm: %s: the append-only triggers are gone: the log "
+	    "can be edited\n", db_path(db), db);
+	cr_assert_str_eq(r.err, err);
 	run_free(&r);
+	verify_is(1, "chain broken at event 3 after 2 events checked\n"
+	    "append-only triggers gone\n", err);
 	/* -q: the exit status and stderr say it all */
 	cr_assert_eq(ka(&r, "-q", "verify", NULL), 1);
 	cr_assert_str_empty(r.out);
 	cr_assert(strstr(r.err, "event 3 does not match its hash") != NULL);
 	run_free(&r);
+}
+
+/* ------------------------------------- verify: ids and the triggers */
+
+/*
+ * Every id moved up by 100 and every hash recomputed: the chain holds
+ * (ids are not hashed), the ids do not, and the first row is named.
+ */
+Test(verify, renumbered_ids_and_rechained)
+{
+	struct run_result	r;
+	struct keys		k;
+	char			h[65], h101[65];
+
+	scenario(&k);
+	hash_of(1, h);
+	rechain("UPDATE events SET id = id + 100");
+	hash_of(101, h101);
+	cr_assert_str_eq(h101, h);	/* the rewrite kept a valid chain */
+	verify_broken(101, 0, ": the first id is 101, not 1 (rows removed "
+	    "or renumbered)");
+	cr_assert_eq(ka(&r, "--json", "verify", NULL), 1);
+	cr_assert_str_eq(r.out, "{\"events_checked\":0,\"intact\":false,"
+	    "\"triggers_intact\":true,\"first_bad_id\":101,\"problem\":"
+	    "\"event 101: the first id is 101, not 1 (rows removed or "
+	    "renumbered)\",\"last_hash\":null}\n");
+	run_free(&r);
+}
+
+/* A row deleted and the rows after it rechained: the gap shows. */
+Test(verify, deleted_row_and_rechained)
+{
+	struct keys	k;
+	char		h[65], q[128], *v;
+
+	scenario(&k);
+	rechain("DELETE FROM events WHERE id = 3");
+	/* the links hold: row 4 now follows row 2 */
+	hash_of(2, h);
+	xsnprintf(q, sizeof(q), "SELECT prev_hash = '%s' FROM events "
+	    "WHERE id = 4", h);
+	v = sql(q);
+	cr_assert_str_eq(v, "1", "row 4 does not follow row 2");
+	free(v);
+	verify_broken(4, 2, ": ids jump from 2 to 4 (rows removed or "
+	    "renumbered)");
+}
+
+/*
+ * The limit: a row deleted, the later ones renumbered without a gap, the
+ * chain recomputed and the triggers put back pass verify.  Only the ids
+ * and hashes syslog received before show it: event 3 and the newest
+ * event now have other hashes.
+ */
+Test(verify, careful_rewrite_passes_but_its_hashes_differ)
+{
+	struct keys	k;
+	char		h3[65], h4[65], now3[65], now4[65];
+
+	scenario(&k);
+	hash_of(3, h3);
+	hash_of(4, h4);
+	rechain("DELETE FROM events WHERE id = 3; "
+	    "UPDATE events SET id = -id WHERE id > 3; "
+	    "UPDATE events SET id = -id - 1 WHERE id < 0");
+	verify_intact(NEVENTS - 1, NEVENTS - 1);
+	hash_of(3, now3);
+	hash_of(4, now4);
+	cr_assert_str_neq(now3, h3);
+	cr_assert_str_neq(now4, h4);
+}
+
+/* Nothing changed but the triggers dropped: exit 1 all the same. */
+Test(verify, dropped_triggers_on_an_intact_chain)
+{
+	struct run_result	r;
+	struct keys		k;
+	char			h[65], out[256], err[PATH_MAX + 128];
+	char			db[PATH_MAX], want[512];
+
+	scenario(&k);
+	hash_of(NEVENTS, h);
+	drop_triggers();
+	xsnprintf(out, sizeof(out), "%d events checked, chain intact; "
+	    "newest hash %s\nappend-only triggers gone\n", NEVENTS, h);
+	xsnprintf(err, sizeof(err), "keyadm: %s: the append-only triggers "
+	    "are gone: the log can be edited\n", db_path(db));
+	verify_is(1, out, err);
+	cr_assert_eq(ka(&r, "--json", "verify", NULL), 1);
+	cr_assert(json_valid(r.out, r.outlen), "%s", r.out);
+	xsnprintf(want, sizeof(want), "{\"events_checked\":%d,"
+	    "\"intact\":true,\"triggers_intact\":false,\"first_bad_id\":null,"
+	    "\"problem\":\"the append-only triggers are gone: the log can be "
+	    "edited\",\"last_hash\":\"%s\"}\n", NEVENTS, h);
+	cr_assert_str_eq(r.out, want);
+	cr_assert_str_eq(r.err, err);
+	run_free(&r);
+	/* one of the two is enough */
+	restore_triggers();
+	verify_intact(NEVENTS, NEVENTS);
+	free(sql("DROP TRIGGER events_no_update"));
+	verify_is(1, out, err);
+}
+
+/* A trigger put back with other SQL: present, but not the one we made. */
+Test(verify, trigger_recreated_with_other_sql)
+{
+	struct run_result	r;
+	struct keys		k;
+	char			h[65], out[256], err[PATH_MAX + 128];
+	char			db[PATH_MAX];
+
+	scenario(&k);
+	hash_of(NEVENTS, h);
+	/* WHEN 0: never fires, so rows can be edited again */
+	free(sql("DROP TRIGGER events_no_update; CREATE TRIGGER "
+	    "events_no_update BEFORE UPDATE ON events WHEN 0 BEGIN "
+	    "SELECT RAISE(ABORT, 'events are append-only'); END"));
+	xsnprintf(out, sizeof(out), "%d events checked, chain intact; "
+	    "newest hash %s\nappend-only triggers altered\n", NEVENTS, h);
+	xsnprintf(err, sizeof(err), "keyadm: %s: the append-only triggers "
+	    "were altered: the log can be edited\n", db_path(db));
+	verify_is(1, out, err);
+	cr_assert_eq(ka(&r, "--json", "verify", NULL), 1);
+	cr_assert(strstr(r.out, "\"intact\":true,\"triggers_intact\":false,")
+	    != NULL, "%s", r.out);
+	run_free(&r);
+	/* an extra trigger that silences updates counts too */
+	drop_triggers();
+	restore_triggers();
+	verify_intact(NEVENTS, NEVENTS);
+	free(sql("CREATE TRIGGER events_quiet BEFORE UPDATE ON events "
+	    "BEGIN SELECT RAISE(IGNORE); END"));
+	verify_is(1, out, err);
 }

@@ -876,6 +876,28 @@ tamper(const char *sql)
 	sqlite3_close(db);
 }
 
+/*
+ * The triggers of sql/001-initial.sql, retyped on one line each, as a
+ * careful tamperer puts them back.
+ */
+#define TRIGGERS_001							\
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN " \
+	"SELECT RAISE(ABORT, 'events are append-only'); END; "		\
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN " \
+	"SELECT RAISE(ABORT, 'events are append-only'); END"
+
+/* tamper(), then the triggers back as they were made. */
+static void
+tamper_and_hide(const char *sql)
+{
+	sqlite3	*db;
+
+	tamper(sql);
+	db = raw_open();
+	raw_must(db, TRIGGERS_001);
+	sqlite3_close(db);
+}
+
 static int64_t
 verify_after(struct store **s, const char *sql)
 {
@@ -1645,6 +1667,8 @@ Test(store, verify_counts_and_gives_the_newest_hash)
 	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
 	cr_assert_eq(ch.checked, 0);
 	cr_assert_eq(ch.bad_id, 0);
+	cr_assert_eq(ch.problem, STORE_CHAIN_INTACT);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_INTACT);
 	cr_assert_str_eq(ch.last_hash, zeros);
 	six_events(s);
 	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
@@ -1684,12 +1708,281 @@ Test(store, verify_cannot_see_a_cut_newest_event_but_its_hash_changes)
 	six_events(s);
 	cr_assert_eq(store_verify_chain(s, &before), 0);
 	store_close(s);
-	tamper("DELETE FROM events WHERE id = 6");
+	tamper_and_hide("DELETE FROM events WHERE id = 6");
 	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
-	cr_assert_eq(store_verify_chain(s, &after), 0);
+	cr_assert_eq(store_verify_chain(s, &after), 0, "%s",
+	    store_errmsg(s));
 	cr_assert_eq(after.checked, 5);
+	cr_assert_eq(after.triggers, STORE_TRIGGERS_INTACT);
 	cr_assert_str_neq(after.last_hash, before.last_hash);
 	store_close(s);
+}
+
+/* --- verify: ids and triggers ---------------------------------------- */
+
+/* Reopen after tampering; verify finds something: the result in ch. */
+static void
+verify_finds(struct store **s, struct store_chain *ch)
+{
+	char	msg[512];
+
+	store_close(*s);
+	cr_assert_eq(open_store(STORE_READONLY, s, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	memset(ch, 0x55, sizeof(*ch));
+	cr_assert_eq(store_verify_chain(*s, ch), KE_FINDINGS, "%s",
+	    store_errmsg(*s));
+}
+
+/* ids are not hashed: renumbered rows keep every hash and link. */
+Test(store, verify_wants_the_first_id_to_be_1)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	char			 zeros[65];
+
+	memset(zeros, '0', 64);
+	zeros[64] = '\0';
+	six_events(s);
+	store_close(s);
+	tamper_and_hide("UPDATE events SET id = id + 100");
+	s = NULL;
+	verify_finds(&s, &ch);
+	cr_assert_eq(ch.problem, STORE_CHAIN_ID);
+	cr_assert_eq(ch.bad_id, 101);
+	cr_assert_eq(ch.checked, 0);
+	cr_assert_str_eq(ch.last_hash, zeros);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_INTACT);
+	cr_assert_str_eq(store_errmsg(s), "event 101: the first id is 101, "
+	    "not 1 (rows removed or renumbered)");
+	store_close(s);
+}
+
+Test(store, verify_finds_a_gap_in_the_ids)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	char			 h[65];
+
+	six_events(s);
+	raw_hash(3, h);
+	store_close(s);
+	/* rows 4.. move up: the hashes still chain, the ids do not */
+	tamper_and_hide("UPDATE events SET id = id + 10 WHERE id > 3");
+	s = NULL;
+	verify_finds(&s, &ch);
+	cr_assert_eq(ch.problem, STORE_CHAIN_ID);
+	cr_assert_eq(ch.bad_id, 14);
+	cr_assert_eq(ch.checked, 3);
+	cr_assert_str_eq(ch.last_hash, h);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_INTACT);
+	cr_assert_str_eq(store_errmsg(s), "event 14: ids jump from 3 to 14 "
+	    "(rows removed or renumbered)");
+	store_close(s);
+}
+
+/* Appends that roll back give their ids back: no gap, ever. */
+Test(store, rolled_back_appends_leave_no_gap)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	struct evseen		 v;
+	int			 i;
+
+	append_ev(s, 100, "add", "alice", NULL, NULL);
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 200, "add", "bob", NULL, NULL);
+	append_ev(s, 300, "add", "carol", NULL, NULL);
+	cr_assert_eq(store_rollback(s), 0);
+	append_ev(s, 400, "add", "dave", NULL, NULL);
+	cr_assert_eq(store_begin(s), 0);
+	append_ev(s, 500, "add", "erin", NULL, NULL);
+	store_close(s);			/* open: rolled back */
+	s = must_open();
+	append_ev(s, 600, "add", "frank", NULL, NULL);
+	cr_assert_eq(ev_find(s, NULL, NULL, 0, &v), 0);
+	cr_assert_eq(v.n, 3);
+	for (i = 0; i < v.n; i++)
+		cr_assert_eq(v.id[i], i + 1);
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.checked, 3);
+	store_close(s);
+}
+
+/* Run sql on the raw file (triggers left as they are). */
+static void
+raw_sql(const char *sql)
+{
+	sqlite3	*db = raw_open();
+
+	raw_must(db, sql);
+	sqlite3_close(db);
+}
+
+/* An intact chain, but a trigger gone: still a finding. */
+Test(store, verify_finds_a_dropped_trigger)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+	char			 h[65];
+
+	six_events(s);
+	raw_hash(6, h);
+	store_close(s);
+	raw_sql("DROP TRIGGER events_no_delete");
+	s = NULL;
+	verify_finds(&s, &ch);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_MISSING);
+	cr_assert_eq(ch.problem, STORE_CHAIN_INTACT);
+	cr_assert_eq(ch.bad_id, 0);
+	cr_assert_eq(ch.checked, 6);
+	cr_assert_str_eq(ch.last_hash, h);
+	cr_assert_str_eq(store_errmsg(s), "the append-only triggers are "
+	    "gone: the log can be edited");
+	cr_assert_str_eq(store_errmsg(s),
+	    store_triggers_str(STORE_TRIGGERS_MISSING));
+	store_close(s);
+}
+
+/* Triggers with other SQL, or one the schema never made. */
+Test(store, verify_finds_altered_or_extra_triggers)
+{
+	static const char *const bad[] = {
+		/* present, but never fires */
+		"DROP TRIGGER events_no_update; CREATE TRIGGER "
+		"events_no_update BEFORE UPDATE ON events WHEN 0 BEGIN "
+		"SELECT RAISE(ABORT, 'events are append-only'); END",
+		/* the same, but for the case of one word: not ours */
+		"DROP TRIGGER events_no_delete; CREATE TRIGGER "
+		"events_no_delete BEFORE DELETE ON events begin "
+		"SELECT RAISE(ABORT, 'events are append-only'); END",
+		/* an extra one that silences updates */
+		"CREATE TRIGGER events_quiet BEFORE UPDATE ON events BEGIN "
+		"SELECT RAISE(IGNORE); END",
+		/* an extra one elsewhere that could rewrite events */
+		"CREATE TRIGGER keys_x AFTER INSERT ON keys BEGIN "
+		"SELECT 1; END",
+	};
+	struct store		*s;
+	struct store_chain	 ch;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = must_open();
+		if (i == 0)
+			six_events(s);
+		store_close(s);
+		raw_sql(bad[i]);
+		s = NULL;
+		verify_finds(&s, &ch);
+		cr_assert_eq(ch.triggers, STORE_TRIGGERS_ALTERED, "%zu", i);
+		cr_assert_eq(ch.problem, STORE_CHAIN_INTACT);
+		cr_assert_eq(ch.checked, 6);
+		cr_assert_str_eq(store_errmsg(s), "the append-only triggers "
+		    "were altered: the log can be edited");
+		store_close(s);
+		/* put the schema back for the next case */
+		raw_sql("DROP TRIGGER IF EXISTS events_no_update; "
+		    "DROP TRIGGER IF EXISTS events_no_delete; "
+		    "DROP TRIGGER IF EXISTS events_quiet; "
+		    "DROP TRIGGER IF EXISTS keys_x; " TRIGGERS_001);
+		s = must_open();
+		cr_assert_eq(store_verify_chain(s, &ch), 0, "%zu: %s", i,
+		    store_errmsg(s));
+		store_close(s);
+	}
+}
+
+/* Whitespace is not SQL: the triggers retyped differently still count. */
+Test(store, verify_ignores_whitespace_in_trigger_sql)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+
+	append(s, "admin", "add", "alice", NULL);
+	store_close(s);
+	raw_sql("DROP TRIGGER events_no_update; DROP TRIGGER "
+	    "events_no_delete; CREATE TRIGGER events_no_update\n\n  BEFORE "
+	    "UPDATE\tON events BEGIN SELECT RAISE(ABORT, 'events are "
+	    "append-only');\nEND; " "CREATE TRIGGER events_no_delete BEFORE "
+	    "DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are "
+	    "append-only'); END");
+	s = must_open();
+	memset(&ch, 0x55, sizeof(ch));
+	cr_assert_eq(store_verify_chain(s, &ch), 0, "%s", store_errmsg(s));
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_INTACT);
+	cr_assert_eq(ch.problem, STORE_CHAIN_INTACT);
+	cr_assert_eq(ch.checked, 1);
+	store_close(s);
+	/* but a space where there was none is another text */
+	raw_sql("DROP TRIGGER events_no_delete; CREATE TRIGGER "
+	    "events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE "
+	    "(ABORT, 'events are append-only'); END");
+	s = must_open();
+	cr_assert_eq(store_verify_chain(s, &ch), KE_FINDINGS);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_ALTERED);
+	store_close(s);
+}
+
+/* Both wrong: the chain's problem is the message, the triggers flagged. */
+Test(store, verify_reports_chain_and_triggers_together)
+{
+	struct store		*s = must_open();
+	struct store_chain	 ch;
+
+	six_events(s);
+	store_close(s);
+	tamper("UPDATE events SET detail = 'edited' WHERE id = 2");
+	s = NULL;
+	verify_finds(&s, &ch);
+	cr_assert_eq(ch.problem, STORE_CHAIN_HASH);
+	cr_assert_eq(ch.bad_id, 2);
+	cr_assert_eq(ch.triggers, STORE_TRIGGERS_MISSING);
+	cr_assert_str_eq(store_errmsg(s), "event 2 does not match its hash");
+	store_close(s);
+}
+
+/*
+ * The limit: a log rewritten with good hashes, ids without a gap and the
+ * triggers put back passes.  Here the newest event is replaced: deleted,
+ * then another appended under its id, chained by the store itself.
+ */
+Test(store, verify_cannot_see_a_replaced_newest_event)
+{
+	struct store		*s = must_open();
+	struct store_chain	 before, after;
+	char			 h3[65];
+
+	append_ev(s, 100, "add", "alice", NULL, NULL);
+	append_ev(s, 200, "add", "bob", NULL, NULL);
+	append_ev(s, 300, "add", "mallory", NULL, NULL);
+	cr_assert_eq(store_verify_chain(s, &before), 0);
+	raw_hash(3, h3);
+	store_close(s);
+	/* the forger's delete, then an append as keyadm would make it */
+	tamper_and_hide("DELETE FROM events WHERE id = 3");
+	s = must_open();
+	cr_assert_eq(store_verify_chain(s, &after), 0, "%s",
+	    store_errmsg(s));
+	cr_assert_eq(after.checked, 2);
+	cr_assert_str_neq(after.last_hash, before.last_hash);
+	append_ev(s, 300, "add", "carol", NULL, NULL);
+	cr_assert_eq(store_verify_chain(s, &after), 0, "%s",
+	    store_errmsg(s));
+	cr_assert_eq(after.checked, 3);
+	/* same id, another hash: only the copy sent off the machine shows */
+	cr_assert_str_neq(after.last_hash, h3);
+	store_close(s);
+}
+
+Test(store, triggers_str_says_what_is_wrong)
+{
+	cr_assert_str_eq(store_triggers_str(STORE_TRIGGERS_MISSING),
+	    "the append-only triggers are gone: the log can be edited");
+	cr_assert_str_eq(store_triggers_str(STORE_TRIGGERS_ALTERED),
+	    "the append-only triggers were altered: the log can be edited");
+	cr_assert_str_eq(store_triggers_str(STORE_TRIGGERS_INTACT),
+	    "the append-only triggers are intact");
 }
 
 Test(store, hook_runs_after_commit_in_order_with_id_and_hash)
