@@ -245,14 +245,14 @@ Test(store, create_and_reopen)
 	int64_t		 id1, id2;
 	char		 msg[512];
 
-	cr_assert_eq(store_schema_version(), 2);
+	cr_assert_eq(store_schema_version(), 3);
 	cr_assert_eq(store_db_version(s), store_schema_version());
 	id1 = add_key(s, "SHA256:one");
 	store_close(s);
 	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
 	id2 = add_key(s, "SHA256:one");
 	cr_assert_eq(id1, id2);
-	cr_assert_eq(store_db_version(s), 2);
+	cr_assert_eq(store_db_version(s), 3);
 	store_close(s);
 }
 
@@ -265,7 +265,7 @@ Test(store, sets_application_id_wal_and_schema)
 	db = raw_open();
 	cr_assert_eq(raw_int(db, "PRAGMA application_id"),
 	    STORE_APPLICATION_ID);
-	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 3);
 	cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('keys', 'grants', 'events', 'grants_active', "
 	    "'events_no_update', 'events_no_delete')"), 6);
@@ -559,13 +559,13 @@ Test(store, refuses_newer_schema_and_leaves_file_unchanged)
 	add_key(s, "SHA256:one");
 	store_close(s);
 	db = raw_open();
-	raw_must(db, "PRAGMA user_version = 3");
+	raw_must(db, "PRAGMA user_version = 4");
 	sqlite3_close(db);
 	before = read_all(in_root(DBPATH), &blen);
 	cr_assert_eq(open_store(STORE_CREATE, &s, msg, sizeof(msg)),
 	    KE_CONFIG);
-	snprintf(want, sizeof(want), "%s%s: database schema version 3 is "
-	    "newer than this keyadm (2)", root, DBPATH);
+	snprintf(want, sizeof(want), "%s%s: database schema version 4 is "
+	    "newer than this keyadm (3)", root, DBPATH);
 	cr_assert_str_eq(msg, want);
 	cr_assert_null(s);
 	after = read_all(in_root(DBPATH), &alen);
@@ -697,7 +697,7 @@ Test(store, readonly_never_migrates_or_creates)
 	cr_assert_eq(open_store(STORE_READONLY, &s, msg, sizeof(msg)),
 	    KE_CONFIG);
 	snprintf(want, sizeof(want), "%s%s: database schema version 0 is "
-	    "older than this keyadm (2); run keyadm as root to upgrade it",
+	    "older than this keyadm (3); run keyadm as root to upgrade it",
 	    root, DBPATH);
 	cr_assert_str_eq(msg, want);
 	db = raw_open();
@@ -823,8 +823,22 @@ Test(store, events_update_and_delete_refused)
 	cr_assert_str_eq(sqlite3_errmsg(db), "events are append-only");
 	cr_assert_eq(raw_exec(db, "DELETE FROM events"), SQLITE_CONSTRAINT);
 	cr_assert_str_eq(sqlite3_errmsg(db), "events are append-only");
+	/* REPLACE deletes without firing the delete trigger: sql/003 */
+	cr_assert_eq(raw_exec(db, "INSERT OR REPLACE INTO events (id, at, "
+	    "actor, actor_uid, action, prev_hash, hash) SELECT id, at, "
+	    "'forged', 0, action, prev_hash, hash FROM events WHERE id = 1"),
+	    SQLITE_CONSTRAINT);
+	cr_assert_str_eq(sqlite3_errmsg(db), "events are append-only");
+	cr_assert_eq(raw_exec(db, "REPLACE INTO events SELECT * FROM events"),
+	    SQLITE_CONSTRAINT);
+	cr_assert_eq(raw_int(db, "SELECT count(*) FROM events WHERE actor = "
+	    "'admin'"), 1);
 	cr_assert_eq(raw_int(db, "SELECT count(*) FROM events"), 1);
 	sqlite3_close(db);
+	/* keyadm's own appends still go in */
+	s = must_open();
+	append(s, "admin", "add", "bob", "second");
+	store_close(s);
 }
 
 Test(store, hash_chain_links_rows)
