@@ -1734,11 +1734,23 @@ sshd_try(const char *opts)
 static int
 sshd_accepts(const char *opts)
 {
+	char	slog[PATH_MAX], log[PATH_MAX], *ct, *st;
 	int	i, r = -1;
 
-	for (i = 0; i < 3 && r == -1; i++)
+	/* a busy machine (the ASan run) can lose a try: back off, redo */
+	for (i = 0; i < 6 && r == -1; i++) {
+		if (i > 0)
+			(void)sleep((unsigned int)i);
 		r = sshd_try(opts);
-	cr_assert_neq(r, -1, "sshd never saw our connection for [%s]", opts);
+	}
+	if (r == -1) {
+		path_in(slog, sizeof(slog), "ssh.log");
+		path_in(log, sizeof(log), "log");
+		ct = slurp(slog);
+		st = slurp(log);
+		cr_assert_fail("sshd never saw our connection for [%s]; ssh "
+		    "said: %.600s; sshd said: %.600s", opts, ct, st);
+	}
 	return r;
 }
 
