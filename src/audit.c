@@ -729,21 +729,16 @@ check_grants(struct acct_run *ar)
  */
 static int
 unsafe_path(struct audit *a, const struct account *acct,
-    const struct keyfile *kf, const char *why)
+    const struct keyfile *kf, const struct ugrants *ug, const char *why)
 {
-	struct ugrants	ug;
-	size_t		i;
-	int		r, granted = 0;
+	size_t	i;
 
 	if (!safefs_exists(a->c->rootfd, kf->path)) {
-		if ((r = ugrants_load(a, acct->name, &ug)) != 0)
-			return r;
-		for (i = 0; i < ug.n; i++)
-			if (strcmp(ug.g[i].status, "active") == 0)
-				granted = 1;
-		ugrants_free(&ug);
-		if (!granted)
-			return 0;
+		for (i = 0; i < ug->n; i++)
+			if (strcmp(ug->g[i].status, "active") == 0)
+				break;
+		if (i == ug->n)
+			return 0;	/* leads nowhere, grants nothing */
 	}
 	return add_finding(a, AK_UNSAFE_PATH, acct->name, kf->disp, NULL, 0,
 	    "%s; keyadm will not read or change it", why);
@@ -825,19 +820,18 @@ audit_other(struct audit *a, const struct account *acct, const char *pat,
  * .ssh/authorized_keys2), so a key there grants access as well.
  */
 static int
-audit_others(struct audit *a, const struct account *acct, char *msg,
-    size_t msglen)
+audit_others(struct audit *a, const struct account *acct,
+    struct ugrants *ug, char *msg, size_t msglen)
 {
 	const char	*p = a->c->cfg.audit_key_files;
 	char		 pat[PATH_MAX], mine[PATH_MAX], path[PATH_MAX];
-	struct ugrants	 ug;
 	size_t		 n;
 	int		 r;
 
 	if (*p == '\0')
 		return 0;
 	if ((r = keyfile_expand(a->c->cfg.authorized_keys_file, acct, mine,
-	    sizeof(mine))) != 0 || (r = ugrants_load(a, acct->name, &ug)) != 0)
+	    sizeof(mine))) != 0)
 		return r;
 	for (r = 0; r == 0 && *(p += strspn(p, " \t")) != '\0'; p += n) {
 		n = strcspn(p, " \t");
@@ -846,9 +840,8 @@ audit_others(struct audit *a, const struct account *acct, char *msg,
 		memset(a->hidden, 0, sizeof(a->hidden));
 		if ((r = keyfile_expand(pat, acct, path, sizeof(path))) == 0 &&
 		    strcmp(path, mine) != 0)
-			r = audit_other(a, acct, pat, &ug, msg, msglen);
+			r = audit_other(a, acct, pat, ug, msg, msglen);
 	}
-	ugrants_free(&ug);
 	return r;
 }
 
@@ -885,21 +878,27 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 		keyfile_close(&kf);
 		return r2;
 	}
-	if (r == KE_UNSAFE || r == KE_CANTCREATE) {
-		/* too large to read is as good as unsafe: unseen keys */
-		r = unsafe_path(a, acct, &kf, msg);
-		keyfile_close(&kf);
-		return r != 0 ? r : audit_others(a, acct, msg, msglen);
-	}
-	msg[0] = '\0';		/* safefs may leave a note on success */
 	memset(&ar, 0, sizeof(ar));
 	ar.a = a;
 	ar.acct = acct;
 	ar.kf = &kf;
 	/* under the file's lock: a concurrent change is wholly in or out */
-	if ((r = ugrants_load(a, acct->name, &ar.ug)) != 0)
+	if ((r2 = ugrants_load(a, acct->name, &ar.ug)) != 0) {
 		(void)snprintf(msg, msglen, "%s: %s", c->cfg.database,
 		    store_errmsg(a->st));
+		ugrants_free(&ar.ug);
+		keyfile_close(&kf);
+		return r2;
+	}
+	if (r == KE_UNSAFE || r == KE_CANTCREATE) {
+		/* too large to read is as good as unsafe: unseen keys */
+		if ((r = unsafe_path(a, acct, &kf, &ar.ug, msg)) == 0)
+			r = audit_others(a, acct, &ar.ug, msg, msglen);
+		ugrants_free(&ar.ug);
+		keyfile_close(&kf);
+		return r;
+	}
+	msg[0] = '\0';		/* safefs may leave a note on success */
 	memset(a->here, 0, sizeof(a->here));
 	memset(a->hidden, 0, sizeof(a->hidden));
 	a->capping = 1;
@@ -911,7 +910,7 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 	if (r == 0)
 		r = check_grants(&ar);
 	if (r == 0)
-		r = audit_others(a, acct, msg, msglen);
+		r = audit_others(a, acct, &ar.ug, msg, msglen);
 	ugrants_free(&ar.ug);
 	keyfile_close(&kf);
 	if (r != 0 && msg[0] == '\0')

@@ -88,7 +88,7 @@ adopt_args(struct adopt_run *ar, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch, i;
+	int	ch;
 
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
 	opterr = 0;	/* our own message, in our own form */
@@ -114,12 +114,7 @@ adopt_args(struct adopt_run *ar, int argc, char **argv)
 		    "%d bytes)", REASON_MAX);
 		return KE_USAGE;
 	}
-	for (i = optind; i < argc; i++)
-		if (!accounts_valid_name(argv[i])) {
-			msg_err(argv[i], "not a valid user name");
-			return KE_NOUSER;
-		}
-	return 0;
+	return ctx_check_users(argv + optind, argc - optind);
 }
 
 static void
@@ -410,7 +405,7 @@ static void
 report_item(struct adopt_run *ar, const struct adopt_item *it)
 {
 	struct report	*o = &ar->c->out;
-	char		 why[512];
+	char		 why[512], det[sizeof(it->detail) * 4 + 8];
 	const char	*user = ar->acct->name;
 	size_t		 i;
 
@@ -450,7 +445,8 @@ report_item(struct adopt_run *ar, const struct adopt_item *it)
 	else
 		report_text(o, "%s: %s %s%sline %zu: %s", user,
 		    action_names[it->action], it->fp, it->fp[0] != '\0' ?
-		    " " : "", it->line, it->detail);
+		    " " : "", it->line, report_esc(it->detail, det,
+		    sizeof(det)));
 	if (it->action == AA_ADOPTED && why[0] != '\0')
 		msg_err(user, "%s: %s although it fails policy: %s", it->fp,
 		    ar->dry_run ? "would be adopted" : "adopted", why);

@@ -68,7 +68,7 @@ audit_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch, i;
+	int	ch;
 
 	optind = 0;	/* 0: a full reset of GNU getopt for the command */
 	opterr = 0;	/* our own message, in our own form */
@@ -80,12 +80,7 @@ audit_args(int argc, char **argv)
 		msg_usage(argv[optind - 1], usage_audit);
 		return KE_USAGE;
 	}
-	for (i = optind; i < argc; i++)
-		if (!accounts_valid_name(argv[i])) {
-			msg_err(argv[i], "not a valid user name");
-			return KE_NOUSER;
-		}
-	return 0;
+	return ctx_check_users(argv + optind, argc - optind);
 }
 
 static int

@@ -1,6 +1,7 @@
 /*
- * ctx.c -- what commands share through struct ctx: opening the store with
- * the event hook that sends each committed event to syslog.
+ * ctx.c -- what commands share through struct ctx: checking account names,
+ * and opening the store with the event hook that sends each committed
+ * event to syslog.
  *
  * MUST: every event the store commits through a store opened here goes
  * to syslog (LOG_AUTHPRIV, LOG_NOTICE) exactly once, after its commit,
@@ -176,4 +177,17 @@ ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
 	if (r == 0)
 		store_set_event_hook(*out, event_to_syslog, NULL);
 	return r;
+}
+
+int
+ctx_check_users(char *const *names, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (!accounts_valid_name(names[i])) {
+			msg_err(names[i], "not a valid user name");
+			return KE_NOUSER;
+		}
+	return 0;
 }

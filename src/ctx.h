@@ -49,6 +49,12 @@ int	cmd_verify(struct ctx *c, int argc, char **argv);
 struct store;
 
 /*
+ * Every one of the n names must be a valid account name; else one line
+ * "keyadm: NAME: not a valid user name" and KE_NOUSER.
+ */
+int	ctx_check_users(char *const *names, int n);
+
+/*
  * Open the configured store (store_open with c's root, database and busy
  * timeout) and have every event it commits also sent to syslog with its
  * hash.  msg as for store_open.
