@@ -420,6 +420,40 @@ accounts_lookup(int rootfd, const char *name, struct account *out)
 	return groups_tree(rootfd, out);
 }
 
+int
+accounts_group_gid(int rootfd, const char *name, gid_t *gid)
+{
+	struct group	 gr, *res = NULL;
+	struct entbuf	 b = { NULL, 0 };
+	FILE		*f;
+	char		*buf;
+	int		 r, err;
+
+	if (!accounts_valid_name(name))
+		return KE_NOUSER;
+	if (rootfd < 0) {
+		if ((buf = malloc(PWBUF_MAX)) == NULL)
+			return KE_NOMEM;
+		r = getgrnam_r(name, &gr, buf, PWBUF_MAX, &res);
+		if (r == 0 && res != NULL)
+			*gid = gr.gr_gid;
+		free(buf);
+		if (r != 0 && r != ENOENT)
+			return KE_IO;
+		return res != NULL ? 0 : KE_NOUSER;
+	}
+	if ((f = open_tree_file(rootfd, "group", &err)) == NULL)
+		return err == KE_NOINPUT ? KE_NOUSER : err;
+	while ((r = next_gr(f, &gr, &b)) == 1)
+		if (strcmp(gr.gr_name, name) == 0) {
+			*gid = gr.gr_gid;
+			break;
+		}
+	free(b.p);
+	(void)fclose(f);
+	return r == 1 ? 0 : r == 0 ? KE_NOUSER : r;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {

@@ -39,6 +39,13 @@ int	accounts_valid_name(const char *name);
  */
 int	accounts_lookup(int rootfd, const char *name, struct account *out);
 
+/*
+ * The id of group name into *gid.  rootfd < 0: the system's group
+ * database; else the tree's etc/group.  KE_NOUSER when unknown (or not a
+ * valid name), KE_IO when the database cannot be read.
+ */
+int	accounts_group_gid(int rootfd, const char *name, gid_t *gid);
+
 typedef int (*accounts_cb)(const struct account *a, void *arg);
 
 /*

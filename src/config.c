@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "config.h"
 #include "err.h"
 
@@ -171,6 +172,14 @@ config_set(struct config *c, const char *name, const char *v)
 			p->fips_exponent = 1;
 		else
 			return -1;
+		return 0;
+	}
+	if (strcmp(name, "store_group") == 0) {
+		if (!accounts_valid_name(v) ||
+		    strlen(v) >= sizeof(c->store_group))
+			return -1;
+		(void)snprintf(c->store_group, sizeof(c->store_group), "%s",
+		    v);
 		return 0;
 	}
 	if (strcmp(name, "unused_days") == 0)

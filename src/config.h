@@ -31,6 +31,8 @@ struct config {
 	unsigned int	unused_days;
 	unsigned int	busy_timeout_ms;	/* database and file locks */
 	char		deny_list[PATH_MAX];	/* "" when none */
+	/* group that may read the store (AuthorizedKeysCommandUser's); "" */
+	char		store_group[64];
 };
 
 void	config_defaults(struct config *c);

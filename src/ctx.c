@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "err.h"
@@ -170,10 +171,25 @@ int
 ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
     size_t msglen)
 {
+	gid_t	gid = 0;
+	long	share = -1;
 	int	r;
 
-	r = store_open(c->rootfd, c->dispprefix, c->cfg.database, flags,
-	    (int)c->cfg.busy_timeout_ms, out, msg, msglen);
+	/* root, changing things: make the store readable by store_group */
+	if (c->cfg.store_group[0] != '\0' && !(flags & STORE_READONLY) &&
+	    geteuid() == 0) {
+		r = accounts_group_gid(c->rootdir != NULL ? c->rootfd : -1,
+		    c->cfg.store_group, &gid);
+		if (r != 0) {
+			(void)snprintf(msg, msglen, "store_group %s: %s",
+			    c->cfg.store_group, r == KE_NOUSER ?
+			    "no such group" : "cannot read the group database");
+			return r == KE_NOUSER ? KE_CONFIG : r;
+		}
+		share = (long)gid;
+	}
+	r = store_open_shared(c->rootfd, c->dispprefix, c->cfg.database,
+	    flags, (int)c->cfg.busy_timeout_ms, share, out, msg, msglen);
 	if (r == 0)
 		store_set_event_hook(*out, event_to_syslog, NULL);
 	return r;

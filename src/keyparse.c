@@ -60,13 +60,12 @@
 
 #include "b64.h"
 #include "err.h"
+#include "fpr.h"
 #include "keyformat.h"
 #include "keyparse.h"
 
 #define ED25519_PK_LEN	32
-#define SHA256_LEN	32
 #define SSH_BIGNUM_MAX	2048	/* bytes: OpenSSH reads no larger bignum */
-#define FP_PREFIX	"SHA256:"
 #define BLOB_MAX	(KEYLINE_MAX / 4 * 3)	/* largest blob a line holds */
 
 #define R_OPTIONS	"authorized_keys options are not accepted in a " \
@@ -1155,19 +1154,7 @@ int
 keyparse_fingerprint(const unsigned char *blob, size_t len, char *out,
     size_t outlen)
 {
-	unsigned char	md[SHA256_LEN];
-	unsigned int	mdlen = 0;
-	size_t		pl = sizeof(FP_PREFIX) - 1;
-
-	if (out == NULL || outlen < pl + B64_ENCODED_SIZE(SHA256_LEN) ||
-	    (blob == NULL && len != 0))
-		return KE_INTERNAL;
-	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != SHA256_LEN)
-		return KE_INTERNAL;
-	memcpy(out, FP_PREFIX, pl);
-	(void)b64_encode(md, sizeof(md), out + pl, 0);
-	return 0;
+	return fpr_sha256(blob, len, out, outlen);
 }
 
 void

@@ -12,13 +12,20 @@
  *    time with openat(O_DIRECTORY|O_NOFOLLOW): no symbolic link is ever
  *    followed.  Parents must be owned by root or the effective uid and not
  *    writable by group or other; the database directory must be owned by
- *    root or the effective uid with no group or other access at all.
- *    With STORE_CREATE only that last directory is created, mode 0700.
+ *    root or the effective uid, not writable by its group, with no access
+ *    for others.  With STORE_CREATE only that last directory is created,
+ *    mode 0700 (2750 and the store's group with store_open_shared).
  *  - The database file, when present, is a regular file with one link,
- *    owned by root or the effective uid, with no group or other access.
- *    We create it ourselves (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, fchmod)
- *    so that SQLite never creates it and the umask does not matter; the
- *    -wal and -shm files inherit its mode from SQLite.
+ *    owned by root or the effective uid, at most readable by its group,
+ *    no access for others.  We create it ourselves
+ *    (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 or 0640, fchmod) so that SQLite
+ *    never creates it and the umask does not matter; the -wal and -shm
+ *    files get its mode, owner and group from SQLite.
+ *  - Group read is how sshd's AuthorizedKeysCommandUser reads the store
+ *    (keyadm authorized-keys).  A reader that cannot write the directory
+ *    can open a WAL database only while its -wal and -shm files exist, so
+ *    every connection sets SQLITE_FCNTL_PERSIST_WAL: the last one to close
+ *    checkpoints but leaves both files in place.
  *  - SQLite gets the path of the checked directory, opens it with
  *    SQLITE_OPEN_NOFOLLOW, and the file it opened must be the one we
  *    checked (same device and inode), or the open fails.
@@ -126,13 +133,18 @@ enum stmt {
 	ST_TRIGGERS,
 	ST_TRIGGER_SQL,
 	ST_TRIGGER_COUNT,
+	ST_LOGIN_KEY,
+	ST_LOGIN_GRANT,
+	ST_GRANT_USED,
 	ST_COUNT
 };
 
 #define GRANT_COLUMNS							\
 	"SELECT g.id, g.user, k.fingerprint, k.type, k.bits, k.blob_b64, " \
 	"k.comment, g.options, g.status, g.added_at, g.added_by, "	\
-	"g.added_uid, g.reason, g.expires_at, g.last_used_at, g.path "	\
+	"g.added_uid, g.reason, g.expires_at, g.last_used_at, g.path, "	\
+	"g.last_used_from, g.use_count, "				\
+	"EXISTS (SELECT 1 FROM revocations r WHERE r.key_id = k.id) "	\
 	"FROM grants g JOIN keys k ON k.id = g.key_id "
 
 #define EVENT_COLUMNS							\
@@ -229,6 +241,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "WHERE type = 'trigger' AND name = ?1",
 	[ST_TRIGGER_COUNT] = "SELECT count(*) FROM sqlite_schema "
 	    "WHERE type = 'trigger'",
+	/* store_login_find: the key (fingerprint unique), its revocation */
+	[ST_LOGIN_KEY] =
+	    "SELECT k.id, r.key_id IS NOT NULL FROM keys k "
+	    "LEFT JOIN revocations r ON r.key_id = k.id "
+	    "WHERE k.fingerprint = ?1",
+	/* grants_key: the few grants of one key, newest first */
+	[ST_LOGIN_GRANT] =
+	    "SELECT id, status, expires_at FROM grants "
+	    "WHERE key_id = ?1 AND user = ?2 ORDER BY id DESC LIMIT 1",
+	[ST_GRANT_USED] =
+	    "UPDATE grants SET last_used_at = ?2, last_used_from = ?3, "
+	    "use_count = use_count + 1 WHERE id = ?1",
 };
 
 /* An event appended in an open transaction, kept for the hook. */
@@ -241,6 +265,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
 	int		 readonly;
+	int		 flags;			/* store_open's */
 	int		 errobj;		/* errmsg names its object */
 	char		 path[PATH_MAX];	/* dispprefix + dbpath */
 	char		 errmsg[STORE_MSG_MAX];
@@ -258,6 +283,7 @@ struct open_args {
 	const char	*dbpath;
 	int		 flags;
 	int		 busy_ms;
+	long		 gid;		/* share with this group; -1: no */
 };
 
 static int	fail(struct store *, int, const char *, ...)
@@ -376,9 +402,33 @@ check_dbdir(struct store *s, int fd, const char *pfx, const char *p)
 		return fail_at(s, KE_UNSAFE, "%s%s: not a directory", pfx, p);
 	if (!owner_ok(&st))
 		return bad_owner(s, pfx, p, &st);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return fail_at(s, KE_UNSAFE, "%s%s: mode %04o, expected 0700",
-		    pfx, p, (unsigned int)(st.st_mode & 07777));
+	if (st.st_mode & (S_IWGRP | S_IRWXO))
+		return fail_at(s, KE_UNSAFE, "%s%s: mode %04o, expected 0700 "
+		    "(or 2750, shared with a group)", pfx, p,
+		    (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+/*
+ * Share the open directory fd with group a->gid (store_open_shared), when
+ * it is ours to change: 2750, that group.
+ */
+static int
+share_dir(struct store *s, const struct open_args *a, int fd,
+    const char *pfx, const char *p)
+{
+	struct stat	st;
+
+	if (a->gid < 0 || (a->flags & STORE_READONLY))
+		return 0;
+	if (fstat(fd, &st) == -1)
+		return fail_at(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
+	if (st.st_gid == (gid_t)a->gid && (st.st_mode & 07777) == 02750)
+		return 0;
+	if (fchown(fd, (uid_t)-1, (gid_t)a->gid) == -1 ||
+	    fchmod(fd, 02750) == -1)
+		return fail_at(s, KE_CANTCREATE, "%s%s: cannot share with "
+		    "group %ld: %s", pfx, p, a->gid, strerror(errno));
 	return 0;
 }
 
@@ -478,7 +528,8 @@ walk_dirs(struct store *s, const struct open_args *a, int *dirfd,
 		} else
 			*next++ = '/';
 	}
-	if ((r = check_dbdir(s, fd, a->prefix, buf[0] ? buf : "/")) != 0) {
+	if ((r = share_dir(s, a, fd, a->prefix, buf[0] ? buf : "/")) != 0 ||
+	    (r = check_dbdir(s, fd, a->prefix, buf[0] ? buf : "/")) != 0) {
 		(void)close(fd);
 		return r;
 	}
@@ -535,6 +586,7 @@ check_dbfile(struct store *s, const struct open_args *a, int dirfd,
 		if (fd != -1 && (fchmod(fd, 0600) == -1 || close(fd) == -1))
 			return fail(s, KE_CANTCREATE, "%s",
 			    strerror(errno));
+		/* share_files gives it the group */
 		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 			return fail(s, KE_IO, "%s",
 			    strerror(errno));
@@ -548,9 +600,57 @@ check_dbfile(struct store *s, const struct open_args *a, int dirfd,
 	if (st->st_nlink != 1)
 		return fail(s, KE_UNSAFE, "has %ju links, expected 1",
 		    (uintmax_t)st->st_nlink);
-	if (st->st_mode & (S_IRWXG | S_IRWXO))
-		return fail(s, KE_UNSAFE, "mode %04o, expected 0600",
-		    (unsigned int)(st->st_mode & 07777));
+	if (st->st_mode & (S_IWGRP | S_IXGRP | S_IRWXO | S_ISUID | S_ISGID))
+		return fail(s, KE_UNSAFE, "mode %04o, expected 0600 (or 0640, "
+		    "shared with a group)", (unsigned int)(st->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * store_open_shared: the database file and its -wal and -shm (when they
+ * exist) become 0640, group a->gid.  The directory is ours and nobody
+ * else may write it (checked), so the names cannot change under us; each
+ * is still opened without following links or blocking, and must be a
+ * regular file of one link owned as the database is.
+ */
+static int
+share_files(struct store *s, const struct open_args *a, int dirfd,
+    const char *name)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct stat	 st;
+	char		 fn[NAME_MAX + 8];
+	size_t		 i;
+	int		 fd, bad;
+
+	if (a->gid < 0 || (a->flags & STORE_READONLY))
+		return 0;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if ((size_t)snprintf(fn, sizeof(fn), "%s%s", name, sfx[i]) >=
+		    sizeof(fn))
+			return fail(s, KE_CONFIG, "name too long");
+		fd = openat(dirfd, fn, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT && i > 0)
+			continue;
+		if (fd == -1)
+			return fail(s, errno == ELOOP ? KE_UNSAFE : KE_IO,
+			    "%s: %s", fn, strerror(errno));
+		bad = fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_nlink != 1 || !owner_ok(&st);
+		if (!bad && (st.st_gid != (gid_t)a->gid ||
+		    (st.st_mode & 07777) != 0640) &&
+		    (fchown(fd, (uid_t)-1, (gid_t)a->gid) == -1 ||
+		    fchmod(fd, 0640) == -1)) {
+			(void)close(fd);
+			return fail(s, KE_CANTCREATE, "%s: cannot share with "
+			    "group %ld: %s", fn, a->gid, strerror(errno));
+		}
+		(void)close(fd);
+		if (bad)
+			return fail(s, KE_UNSAFE, "%s: not a regular file of "
+			    "one link owned by root or us", fn);
+	}
 	return 0;
 }
 
@@ -617,6 +717,11 @@ open_db(struct store *s, const struct open_args *a, int dirfd,
 #endif
 	if ((r = same_file(s, st)) != 0)
 		return r;
+	/* keep -wal and -shm for readers of a shared store (see the top) */
+	on = 1;
+	if ((rc = sqlite3_file_control(s->db, "main",
+	    SQLITE_FCNTL_PERSIST_WAL, &on)) != SQLITE_OK)
+		return db_fail(s, rc, "persist WAL");
 	if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1,
 	    &on)) != SQLITE_OK || on != 1 ||
 	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
@@ -776,6 +881,10 @@ migrate(struct store *s)
 	/* Before anything writes: a file that is not ours stays untouched. */
 	if ((r = identify(s, &v)) != 0)
 		return r;
+	if (v < store_schema_version() && (s->flags & STORE_NOMIGRATE))
+		return fail(s, KE_CONFIG, "database schema version %d is "
+		    "older than this code (%d); run keyadm as root to "
+		    "upgrade it", v, store_schema_version());
 	if (v < store_schema_version() && s->readonly)
 		return fail(s, KE_CONFIG, "database schema version %d is "
 		    "older than this keyadm (%d); run keyadm as root to "
@@ -843,8 +952,17 @@ int
 store_open(int rootfd, const char *dispprefix, const char *dbpath,
     int flags, int busy_ms, struct store **out, char *msg, size_t msglen)
 {
+	return store_open_shared(rootfd, dispprefix, dbpath, flags, busy_ms,
+	    -1, out, msg, msglen);
+}
+
+int
+store_open_shared(int rootfd, const char *dispprefix, const char *dbpath,
+    int flags, int busy_ms, long gid, struct store **out, char *msg,
+    size_t msglen)
+{
 	struct open_args	 a = { rootfd, dispprefix ? dispprefix : "",
-				    dbpath, flags, busy_ms };
+				    dbpath, flags, busy_ms, gid };
 	struct store		*s;
 	struct stat		 st;
 	const char		*name;
@@ -860,9 +978,13 @@ store_open(int rootfd, const char *dispprefix, const char *dbpath,
 		return KE_NOMEM;
 	}
 	s->readonly = (flags & STORE_READONLY) != 0;
+	s->flags = flags;
 	if ((r = path_ok(s, &a)) == 0 &&
 	    (r = walk_dirs(s, &a, &dirfd, &name)) == 0 &&
 	    (r = lock_dbdir(s, dirfd, s->readonly, busy_ms)) == 0 &&
+	    (r = check_dbfile(s, &a, dirfd, name, &st)) == 0 &&
+	    (r = share_files(s, &a, dirfd, name)) == 0 &&
+	    /* again: st must describe the file as SQLite will find it */
 	    (r = check_dbfile(s, &a, dirfd, name, &st)) == 0 &&
 	    (r = open_db(s, &a, dirfd, name, &st)) == 0 &&
 	    (r = migrate(s)) == 0)
@@ -1275,6 +1397,9 @@ grant_from_row(struct store *s, sqlite3_stmt *st, struct store_grant *g)
 	g->expires_at = sqlite3_column_int64(st, 13);	/* NULL is 0 */
 	g->last_used_at = sqlite3_column_int64(st, 14);
 	g->path = col_text(st, 15);
+	g->last_used_from = col_text(st, 16);
+	g->use_count = sqlite3_column_int64(st, 17);
+	g->listed = sqlite3_column_int64(st, 18) != 0;
 	/* NOT NULL columns come back NULL only when memory ran out. */
 	if (g->user == NULL || g->fingerprint == NULL || g->type == NULL ||
 	    g->b64 == NULL || g->status == NULL || g->added_by == NULL)
@@ -2120,4 +2245,79 @@ store_ever_revoked(struct store *s)
 		r = fail(s, KE_INTERNAL, "read revocations: no row");
 	stmt_done(st);
 	return r;
+}
+
+int
+store_set_busy(struct store *s, int busy_ms)
+{
+	int	rc;
+
+	if ((rc = sqlite3_busy_timeout(s->db, busy_ms < 0 ? 0 : busy_ms)) !=
+	    SQLITE_OK)
+		return db_fail(s, rc, "busy timeout");
+	return 0;
+}
+
+int
+store_login_find(struct store *s, const char *user, const char *fingerprint,
+    int64_t now, struct store_login *out)
+{
+	sqlite3_stmt	*st = s->st[ST_LOGIN_KEY];
+	const char	*status;
+	int64_t		 key_id, expires;
+	int		 r;
+
+	memset(out, 0, sizeof(*out));
+	if (bind_text(st, 1, fingerprint) != SQLITE_OK)
+		return bind_fail(s, st);
+	r = step(s, st, "login key");
+	key_id = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+	out->listed = r == 1 && sqlite3_column_int64(st, 1) != 0;
+	stmt_done(st);
+	if (r <= 0)
+		return r;	/* 0: a key we never saw */
+	st = s->st[ST_LOGIN_GRANT];
+	if (sqlite3_bind_int64(st, 1, key_id) != SQLITE_OK ||
+	    bind_text(st, 2, user) != SQLITE_OK)
+		return bind_fail(s, st);
+	if ((r = step(s, st, "login grant")) == 1) {
+		out->grant_id = sqlite3_column_int64(st, 0);
+		status = col_text(st, 1);
+		expires = sqlite3_column_int64(st, 2);	/* NULL is 0 */
+		if (status == NULL)
+			r = fail(s, KE_NOMEM, "login grant: out of memory");
+		else if (strcmp(status, "active") == 0)
+			out->state = expires != 0 && expires <= now ?
+			    STORE_LOGIN_EXPIRED : STORE_LOGIN_ACTIVE;
+		else if (strcmp(status, "expired") == 0)
+			out->state = STORE_LOGIN_EXPIRED;
+		else if (strcmp(status, "revoked") == 0)
+			out->state = STORE_LOGIN_REVOKED;
+		else
+			out->state = STORE_LOGIN_REMOVED;
+	}
+	stmt_done(st);
+	if (r < 0)
+		return r;
+	if (out->listed)
+		out->state = STORE_LOGIN_REVOKED;
+	return 0;
+}
+
+int
+store_grant_used(struct store *s, int64_t grant_id, int64_t at,
+    const char *from)
+{
+	sqlite3_stmt	*st = s->st[ST_GRANT_USED];
+	int		 r;
+
+	if (sqlite3_bind_int64(st, 1, grant_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, at) != SQLITE_OK ||
+	    bind_text(st, 3, from) != SQLITE_OK)
+		return bind_fail(s, st);
+	r = step(s, st, "record use");
+	stmt_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }

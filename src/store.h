@@ -19,7 +19,9 @@ struct store;
 
 enum store_flags {
 	STORE_CREATE = 1 << 0,	/* create the directory and the file */
-	STORE_READONLY = 1 << 1
+	STORE_READONLY = 1 << 1,
+	STORE_NOMIGRATE = 1 << 2	/* refuse an older schema (KE_CONFIG)
+					   instead of upgrading it */
 };
 
 /* A key as stored: all strings borrowed by the call. */
@@ -61,6 +63,9 @@ struct store_grant {
 	int64_t		 expires_at;	/* 0 = never */
 	int64_t		 last_used_at;	/* 0 = never */
 	const char	*path;
+	const char	*last_used_from;	/* client address; may be NULL */
+	int64_t		 use_count;	/* logins seen by pam_keyadm */
+	int		 listed;	/* key in the revoked-keys file */
 };
 
 struct store_event {
@@ -88,6 +93,23 @@ int	 store_open(int rootfd, const char *dispprefix, const char *dbpath,
 	    int flags, int busy_ms, struct store **out, char *msg,
 	    size_t msglen);
 void	 store_close(struct store *s);
+
+/*
+ * store_open, and share the store with group gid (>= 0; -1 is
+ * store_open): when we may write and are root or the owner, the database
+ * directory becomes mode 2750 and the database, -wal and -shm files 0640,
+ * all of group gid (created so, or changed if they exist), so that the
+ * members of that group (sshd's AuthorizedKeysCommandUser) can read the
+ * store and nobody else can.  Any store may be group-readable: the checks
+ * of store_open refuse group write and any access by others, never group
+ * read.
+ */
+int	 store_open_shared(int rootfd, const char *dispprefix,
+	    const char *dbpath, int flags, int busy_ms, long gid,
+	    struct store **out, char *msg, size_t msglen);
+
+/* The SQLite busy timeout from now on, in ms (0: fail at once). */
+int	 store_set_busy(struct store *s, int busy_ms);
 
 /* Schema version the code knows, and the one of the open database. */
 int	 store_schema_version(void);
@@ -312,6 +334,40 @@ int	 store_revocations_each(struct store *s, store_revocation_cb cb,
  * does not count.  0 when not; a negative error.
  */
 int	 store_ever_revoked(struct store *s);
+
+/* What store_login_find found for an account and a key. */
+enum store_login_state {
+	STORE_LOGIN_UNKNOWN = 0,	/* the account never had the key */
+	STORE_LOGIN_ACTIVE,		/* an active grant, not yet expired */
+	STORE_LOGIN_EXPIRED,		/* its grant expired (or its time passed) */
+	STORE_LOGIN_REVOKED,		/* revoked for the account, or listed in
+					   the revoked-keys file */
+	STORE_LOGIN_REMOVED		/* its grant was removed */
+};
+
+struct store_login {
+	enum store_login_state	state;
+	int64_t			grant_id;	/* newest grant; 0: none */
+	int			listed;		/* in the revoked-keys file */
+};
+
+/*
+ * May the key with this fingerprint log in as user at now?  Looks at the
+ * key's revocation and the account's newest grant of it (two indexed
+ * reads, no transaction).  A key in the revoked-keys file is REVOKED
+ * whatever its grants say; otherwise the newest grant decides.  0, or a
+ * negative error.
+ */
+int	 store_login_find(struct store *s, const char *user,
+	    const char *fingerprint, int64_t now, struct store_login *out);
+
+/*
+ * Record a login with grant grant_id at time at from address from (may be
+ * NULL): last_used_at, last_used_from, use_count + 1.  0, or 1 when there
+ * is no such grant.
+ */
+int	 store_grant_used(struct store *s, int64_t grant_id, int64_t at,
+	    const char *from);
 
 /* Last SQLite error text, for messages; never NULL. */
 const char *store_errmsg(struct store *s);

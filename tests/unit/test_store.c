@@ -359,19 +359,43 @@ Test(store, refuses_bad_paths)
 
 /* --- unsafe directories and files ------------------------------------ */
 
-Test(store, refuses_group_readable_db_dir)
+Test(store, refuses_other_readable_db_dir)
 {
 	struct store	*s = NULL;
 	char		 msg[512], want[1024];
 
-	mkdir_in("/var/lib/keyadm", 0750);
+	mkdir_in("/var/lib/keyadm", 0705);
 	cr_assert_eq(open_store(STORE_CREATE, &s, msg, sizeof(msg)),
 	    KE_UNSAFE);
-	snprintf(want, sizeof(want), "%s/var/lib/keyadm: mode 0750, expected "
-	    "0700", root);
+	snprintf(want, sizeof(want), "%s/var/lib/keyadm: mode 0705, expected "
+	    "0700 (or 2750, shared with a group)", root);
 	cr_assert_str_eq(msg, want);
 	cr_assert_null(s);
-	cr_assert_eq(mode_of("/var/lib/keyadm"), 0750, "left as it was");
+	cr_assert_eq(mode_of("/var/lib/keyadm"), 0705, "left as it was");
+}
+
+Test(store, refuses_group_writable_db_dir)
+{
+	struct store	*s = NULL;
+	char		 msg[512];
+
+	mkdir_in("/var/lib/keyadm", 0770);
+	cr_assert_eq(open_store(STORE_CREATE, &s, msg, sizeof(msg)),
+	    KE_UNSAFE);
+	cr_assert_not_null(strstr(msg, "mode 0770, expected 0700"), "%s", msg);
+	cr_assert_null(s);
+}
+
+Test(store, accepts_group_readable_db_dir)
+{
+	struct store	*s = NULL;
+	char		 msg[512];
+
+	mkdir_in("/var/lib/keyadm", 02750);
+	cr_assert_eq(open_store(STORE_CREATE, &s, msg, sizeof(msg)), 0, "%s",
+	    msg);
+	store_close(s);
+	cr_assert_eq(mode_of("/var/lib/keyadm"), 02750, "left as it was");
 }
 
 Test(store, refuses_world_writable_parent)
@@ -433,17 +457,40 @@ Test(store, refuses_symlinked_db_file)
 	cr_assert_str_eq(msg, want);
 }
 
-Test(store, refuses_group_readable_db_file)
+Test(store, refuses_other_readable_db_file)
 {
 	struct store	*s = must_open();
 	char		 msg[512], want[1024];
 
 	store_close(s);
-	cr_assert_eq(chmod(in_root(DBPATH), 0640), 0);
+	cr_assert_eq(chmod(in_root(DBPATH), 0604), 0);
 	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), KE_UNSAFE);
-	snprintf(want, sizeof(want), "%s%s: mode 0640, expected 0600", root,
-	    DBPATH);
+	snprintf(want, sizeof(want), "%s%s: mode 0604, expected 0600 (or "
+	    "0640, shared with a group)", root, DBPATH);
 	cr_assert_str_eq(msg, want);
+}
+
+Test(store, refuses_group_writable_db_file)
+{
+	struct store	*s = must_open();
+	char		 msg[512];
+
+	store_close(s);
+	cr_assert_eq(chmod(in_root(DBPATH), 0660), 0);
+	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), KE_UNSAFE);
+	cr_assert_not_null(strstr(msg, "mode 0660, expected 0600"), "%s", msg);
+}
+
+Test(store, accepts_group_readable_db_file)
+{
+	struct store	*s = must_open();
+	char		 msg[512];
+
+	store_close(s);
+	cr_assert_eq(chmod(in_root(DBPATH), 0640), 0);
+	cr_assert_eq(open_store(STORE_READONLY, &s, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	store_close(s);
 }
 
 Test(store, refuses_hard_linked_db_file)
@@ -2385,4 +2432,202 @@ Test(ctx, event_line_too_small_a_buffer)
 	cr_assert_eq(ctx_event_line(&e, line, sizeof(line)), KE_INTERNAL);
 	cr_assert_lt(strlen(line), sizeof(line));
 	cr_assert_eq(ctx_event_line(&e, line, 0), KE_INTERNAL);
+}
+
+/* --- sharing with a group, login lookups (pam_keyadm) ---------------- */
+
+static void
+must_exist_mode(const char *rel, mode_t mode, gid_t gid)
+{
+	struct stat	st;
+
+	cr_assert_eq(lstat(in_root(rel), &st), 0, "%s: %s", rel,
+	    strerror(errno));
+	cr_assert_eq(st.st_mode & 07777, mode, "%s: mode %04o, want %04o",
+	    rel, (unsigned)(st.st_mode & 07777), (unsigned)mode);
+	cr_assert_eq(st.st_gid, gid, "%s: gid %u, want %u", rel,
+	    (unsigned)st.st_gid, (unsigned)gid);
+}
+
+Test(store, wal_and_shm_stay_after_close)
+{
+	struct store	*s = must_open();
+
+	add_key(s, "SHA256:one");
+	store_close(s);
+	/* a reader that cannot create them could not open the store */
+	must_exist_mode(DBPATH "-wal", 0600, getegid());
+	must_exist_mode(DBPATH "-shm", 0600, getegid());
+}
+
+Test(store, shared_store_is_group_readable)
+{
+	struct store	*s = NULL;
+	char		 msg[512];
+	gid_t		 g = geteuid() == 0 ? 65534 : getegid();
+
+	cr_assert_eq(store_open_shared(rootfd, root, DBPATH, STORE_CREATE,
+	    BUSY_MS, (long)g, &s, msg, sizeof(msg)), 0, "%s", msg);
+	add_key(s, "SHA256:one");
+	store_close(s);
+	must_exist_mode("/var/lib/keyadm", 02750, g);
+	must_exist_mode(DBPATH, 0640, g);
+	must_exist_mode(DBPATH "-wal", 0640, g);
+	must_exist_mode(DBPATH "-shm", 0640, g);
+	/* store_open leaves a shared store as it is, and reads it */
+	cr_assert_eq(open_store(0, &s, msg, sizeof(msg)), 0, "%s", msg);
+	store_close(s);
+	must_exist_mode(DBPATH, 0640, g);
+}
+
+Test(store, sharing_an_existing_store_changes_its_files)
+{
+	struct store	*s = must_open();
+	char		 msg[512];
+	gid_t		 g = geteuid() == 0 ? 65534 : getegid();
+
+	add_key(s, "SHA256:one");
+	store_close(s);
+	must_exist_mode(DBPATH, 0600, getegid());
+	cr_assert_eq(store_open_shared(rootfd, root, DBPATH, 0, BUSY_MS,
+	    (long)g, &s, msg, sizeof(msg)), 0, "%s", msg);
+	store_close(s);
+	must_exist_mode("/var/lib/keyadm", 02750, g);
+	must_exist_mode(DBPATH, 0640, g);
+	must_exist_mode(DBPATH "-wal", 0640, g);
+	must_exist_mode(DBPATH "-shm", 0640, g);
+}
+
+Test(store, sharing_refuses_a_linked_wal)
+{
+	struct store	*s = must_open();
+	char		 msg[512], other[PATH_MAX];
+
+	store_close(s);
+	cr_assert_eq(unlink(in_root(DBPATH "-wal")), 0);
+	snprintf(other, sizeof(other), "%s", in_root("/var/lib/other"));
+	write_file(other, "x", 1, 0600);
+	cr_assert_eq(symlink(other, in_root(DBPATH "-wal")), 0);
+	cr_assert_eq(store_open_shared(rootfd, root, DBPATH, 0, BUSY_MS,
+	    (long)getegid(), &s, msg, sizeof(msg)), KE_UNSAFE, "%s", msg);
+	cr_assert_null(s);
+	cr_assert_eq(mode_of("/var/lib/other"), 0600, "not followed");
+}
+
+Test(store, nomigrate_refuses_an_older_schema)
+{
+	struct store	*s = NULL;
+	sqlite3		*db;
+	char		 msg[512];
+
+	make_dbdir();
+	db = raw_open();
+	raw_must(db, "CREATE TABLE t (x); DROP TABLE t");
+	sqlite3_close(db);
+	cr_assert_eq(open_store(STORE_NOMIGRATE, &s, msg, sizeof(msg)),
+	    KE_CONFIG);
+	cr_assert_not_null(strstr(msg, "schema version 0 is older than this "
+	    "code"), "%s", msg);
+	db = raw_open();
+	cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 0,
+	    "untouched");
+	sqlite3_close(db);
+	s = must_open();
+	store_close(s);
+	cr_assert_eq(open_store(STORE_NOMIGRATE, &s, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	store_close(s);
+}
+
+static enum store_login_state
+login(struct store *s, const char *user, const char *fp, int64_t now,
+    int64_t *grant)
+{
+	struct store_login	l;
+
+	cr_assert_eq(store_login_find(s, user, fp, now, &l), 0, "%s",
+	    store_errmsg(s));
+	if (grant != NULL)
+		*grant = l.grant_id;
+	return l.state;
+}
+
+Test(store, login_find_follows_the_newest_grant)
+{
+	struct store	*s = must_open();
+	int64_t		 kid, g1, g2, g;
+
+	cr_assert_eq(login(s, "alice", "SHA256:none", 10, &g),
+	    STORE_LOGIN_UNKNOWN);
+	cr_assert_eq(g, 0);
+	kid = add_key(s, "SHA256:one");
+	cr_assert_eq(login(s, "alice", "SHA256:one", 10, NULL),
+	    STORE_LOGIN_UNKNOWN, "a key without a grant");
+	g1 = add_grant_exp(s, "alice", kid, 1800000000);
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1700000001, &g),
+	    STORE_LOGIN_ACTIVE);
+	cr_assert_eq(g, g1);
+	cr_assert_eq(login(s, "bob", "SHA256:one", 1700000001, NULL),
+	    STORE_LOGIN_UNKNOWN, "granted to another account");
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1800000000, NULL),
+	    STORE_LOGIN_EXPIRED, "its time has come, expire has not run");
+	cr_assert_eq(store_grant_close(s, g1, "revoked", 1700000002, "admin",
+	    "left"), 0);
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1700000003, NULL),
+	    STORE_LOGIN_REVOKED);
+	g2 = add_grant_exp(s, "alice", kid, 0);
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1700000003, &g),
+	    STORE_LOGIN_ACTIVE, "granted again");
+	cr_assert_eq(g, g2);
+	cr_assert_eq(store_grant_close(s, g2, "removed", 1700000004, "admin",
+	    "moved"), 0);
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1700000005, NULL),
+	    STORE_LOGIN_REMOVED);
+	add_grant_exp(s, "alice", kid, 0);
+	cr_assert_eq(store_revocation_add(s, kid, 1700000006, "admin", 0,
+	    "leaked"), 0);
+	cr_assert_eq(login(s, "alice", "SHA256:one", 1700000007, NULL),
+	    STORE_LOGIN_REVOKED, "listed in the revoked-keys file");
+	cr_assert_eq(login(s, "carol", "SHA256:one", 1700000007, NULL),
+	    STORE_LOGIN_REVOKED, "listed: revoked for every account");
+	store_close(s);
+}
+
+static int
+used_cb(const struct store_grant *g, void *arg)
+{
+	struct store_grant	*out = arg;
+
+	out->last_used_at = g->last_used_at;
+	out->use_count = g->use_count;
+	out->last_used_from = g->last_used_from != NULL &&
+	    strcmp(g->last_used_from, "192.0.2.7") == 0 ? "192.0.2.7" :
+	    g->last_used_from == NULL ? NULL : "other";
+	return 0;
+}
+
+Test(store, grant_used_counts_and_keeps_the_address)
+{
+	struct store		*s = must_open();
+	struct store_grant	 got;
+	struct store_grant_query q = { 0 };
+	int64_t			 kid, g;
+
+	kid = add_key(s, "SHA256:one");
+	g = add_grant(s, "alice", kid);
+	q.id = g;
+	memset(&got, 0, sizeof(got));
+	cr_assert_eq(store_grants_find(s, &q, used_cb, &got), 0);
+	cr_assert_eq(got.use_count, 0);
+	cr_assert_eq(got.last_used_at, 0);
+	cr_assert_null(got.last_used_from);
+	cr_assert_eq(store_grant_used(s, g, 1700000100, "198.51.100.1"), 0);
+	cr_assert_eq(store_grant_used(s, g, 1700000200, "192.0.2.7"), 0);
+	cr_assert_eq(store_grants_find(s, &q, used_cb, &got), 0);
+	cr_assert_eq(got.use_count, 2);
+	cr_assert_eq(got.last_used_at, 1700000200);
+	cr_assert_str_eq(got.last_used_from, "192.0.2.7");
+	cr_assert_eq(store_grant_used(s, g + 100, 1, NULL), 1, "no grant");
+	cr_assert_eq(store_set_busy(s, 0), 0);
+	store_close(s);
 }
