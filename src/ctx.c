@@ -175,9 +175,8 @@ ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
 	long	share = -1;
 	int	r;
 
-	/* root, changing things: make the store readable by store_group */
-	if (c->cfg.store_group[0] != '\0' && !(flags & STORE_READONLY) &&
-	    geteuid() == 0) {
+	/* as root, make the store readable by store_group (any command) */
+	if (c->cfg.store_group[0] != '\0' && geteuid() == 0) {
 		r = accounts_group_gid(c->rootdir != NULL ? c->rootfd : -1,
 		    c->cfg.store_group, &gid);
 		if (r != 0) {

@@ -276,9 +276,10 @@ report_key_error(struct report *r, const char *source, size_t lineno,
 void
 report_grant_header(struct report *r)
 {
-	report_text(r, "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s %s",
-	    "ID", "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "EXPIRES",
-	    "ADDED", "BY", "COMMENT");
+	report_text(r, "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s "
+	    "%-20s %-15s %s", "ID", "USER", "TYPE", "BITS", "FINGERPRINT",
+	    "STATUS", "EXPIRES", "ADDED", "BY", "LAST-USED", "FROM",
+	    "COMMENT");
 }
 
 /* Time left until t: "never", "expired", "89d", "5h", "12m". */
@@ -303,16 +304,22 @@ time_left(int64_t t, int64_t now, char *buf, size_t len)
 void
 report_grant(struct report *r, const struct store_grant *g, int64_t now)
 {
-	char	t[32], com[ESC_MAX], by[128], user[128], left[32];
+	char	t[32], com[ESC_MAX], by[128], user[128], left[32], used[32];
+	char	from[128];
 
 	if (!r->json) {
 		report_text(r, "%-5lld %-12s %-10s %5u %-50s %-8s %-8s %-20s "
-		    "%-12s %s", (long long)g->id, report_esc(g->user, user,
-		    sizeof(user)), keyparse_name_label(g->type), g->bits,
-		    g->fingerprint, g->status, strcmp(g->status, "active") == 0 ?
+		    "%-12s %-20s %-15s %s", (long long)g->id,
+		    report_esc(g->user, user, sizeof(user)),
+		    keyparse_name_label(g->type), g->bits, g->fingerprint,
+		    g->status, strcmp(g->status, "active") == 0 ?
 		    time_left(g->expires_at, now, left, sizeof(left)) : "-",
 		    report_fmt_time(g->added_at, t, sizeof(t)),
 		    report_esc(g->added_by, by, sizeof(by)),
+		    g->last_used_at != 0 ? report_fmt_time(g->last_used_at,
+		    used, sizeof(used)) : "never",
+		    g->last_used_from != NULL && g->last_used_from[0] != '\0' ?
+		    report_esc(g->last_used_from, from, sizeof(from)) : "-",
 		    report_esc(g->comment, com, sizeof(com)));
 		return;
 	}
@@ -331,6 +338,8 @@ report_grant(struct report *r, const struct store_grant *g, int64_t now)
 	report_str(r, "reason", g->reason);
 	report_time(r, "expires_at", g->expires_at);
 	report_time(r, "last_used_at", g->last_used_at);
+	report_str(r, "last_used_from", g->last_used_from);
+	report_int(r, "use_count", (long long)g->use_count);
 	report_str(r, "path", g->path);
 	report_obj_end(r);
 }

@@ -419,7 +419,7 @@ share_dir(struct store *s, const struct open_args *a, int fd,
 {
 	struct stat	st;
 
-	if (a->gid < 0 || (a->flags & STORE_READONLY))
+	if (a->gid < 0)
 		return 0;
 	if (fstat(fd, &st) == -1)
 		return fail_at(s, KE_IO, "%s%s: %s", pfx, p, strerror(errno));
@@ -623,7 +623,7 @@ share_files(struct store *s, const struct open_args *a, int dirfd,
 	size_t		 i;
 	int		 fd, bad;
 
-	if (a->gid < 0 || (a->flags & STORE_READONLY))
+	if (a->gid < 0)
 		return 0;
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		if ((size_t)snprintf(fn, sizeof(fn), "%s%s", name, sfx[i]) >=

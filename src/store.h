@@ -96,13 +96,14 @@ void	 store_close(struct store *s);
 
 /*
  * store_open, and share the store with group gid (>= 0; -1 is
- * store_open): when we may write and are root or the owner, the database
- * directory becomes mode 2750 and the database, -wal and -shm files 0640,
- * all of group gid (created so, or changed if they exist), so that the
- * members of that group (sshd's AuthorizedKeysCommandUser) can read the
- * store and nobody else can.  Any store may be group-readable: the checks
- * of store_open refuse group write and any access by others, never group
- * read.
+ * store_open), even with STORE_READONLY (it changes modes, not data):
+ * the database directory becomes mode 2750 and the database, -wal and
+ * -shm files 0640, all of group gid (created so, or changed if they
+ * exist), so that the members of that group (sshd's
+ * AuthorizedKeysCommandUser) can read the store and nobody else can.
+ * Needs root (or the owner, for a group of its own).  Any store may be
+ * group-readable: the checks of store_open refuse group write and any
+ * access by others, never group read.
  */
 int	 store_open_shared(int rootfd, const char *dispprefix,
 	    const char *dbpath, int flags, int busy_ms, long gid,

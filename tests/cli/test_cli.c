@@ -750,7 +750,7 @@ Test(cli, list_shows_the_grant)
 	for (tok = strtok_r(line, " ", &save); tok != NULL && n < 16;
 	    tok = strtok_r(NULL, " ", &save))
 		col[n++] = tok;
-	cr_assert_eq(n, 10, "list row has %d columns:\n%s", n, r.out);
+	cr_assert_eq(n, 12, "list row has %d columns:\n%s", n, r.out);
 	cr_assert_str_eq(col[0], "1");
 	cr_assert_str_eq(col[1], "alice");
 	cr_assert(strcmp(col[2], "ecdsa-sha2-nistp384") == 0 ||
@@ -763,7 +763,9 @@ Test(cli, list_shows_the_grant)
 	    col[7]);
 	if (by != NULL)
 		cr_assert_str_eq(col[8], by);
-	cr_assert_str_eq(col[9], "alice@desk");
+	cr_assert_str_eq(col[9], "never");	/* LAST-USED */
+	cr_assert_str_eq(col[10], "-");		/* FROM */
+	cr_assert_str_eq(col[11], "alice@desk");
 	run_free(&r);
 
 	cr_assert_eq(ka(&r, NULL, "--json", "list", "alice", NULL), 0);
@@ -777,6 +779,9 @@ Test(cli, list_shows_the_grant)
 	assert_field(r.out, "status", "active");
 	assert_field(r.out, "reason", "ticket 4711");
 	assert_field(r.out, "path", "/home/alice/.ssh/authorized_keys");
+	assert_field(r.out, "last_used_at", "null");
+	assert_field(r.out, "last_used_from", "null");
+	assert_field(r.out, "use_count", "0");
 	if (by != NULL) {
 		assert_field(r.out, "added_by", by);
 		assert_field(r.out, "added_uid", "4242");
@@ -1522,5 +1527,88 @@ Test(cli, a_refusal_names_its_rejecting_reason)
 	    datafile(f, "rsa2048-divisible-by-3.pub"), NULL), 1);
 	assert_stderr_line(&r, "%s:1: the modulus is divisible by 3: it is "
 	    "trivially factored", f);
+	run_free(&r);
+}
+
+/* Run SQL on the tree's store, as pam_keyadm's records would change it. */
+static void
+store_sql(const char *sql)
+{
+	struct run_result	 r;
+	char			 db[PATH_MAX];
+	const char		*argv[] = { "sqlite3", db, sql, NULL };
+
+	tp(db, "var/lib/keyadm/keyadm.db");
+	run_prog(&r, NULL, 0, argv, 30);
+	cr_assert_eq(r.status, 0, "sqlite3 %s: %s", sql, r.err);
+	run_free(&r);
+}
+
+Test(cli, list_shows_last_use_and_unused_for)
+{
+	struct run_result	 r;
+	char			 pub1[PATH_MAX], pub2[PATH_MAX], pub3[PATH_MAX];
+	char			 fp1[128], fp2[128], fp3[128], sql[512], v[64];
+
+	key("ed25519", 0, "used@x", "u1", pub1);
+	key("ed25519", 0, "stale@x", "u2", pub2);
+	key("ed25519", 0, "new@x", "u3", pub3);
+	ssh_keygen_fingerprint(pub1, fp1, sizeof(fp1));
+	ssh_keygen_fingerprint(pub2, fp2, sizeof(fp2));
+	ssh_keygen_fingerprint(pub3, fp3, sizeof(fp3));
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub1, pub2, pub3, NULL), 0,
+	    "%s", r.err);
+	run_free(&r);
+	/* 1: used a day ago from 192.0.2.7; 2: added 200 days ago, never
+	 * used; 3: added now, never used */
+	xsnprintf(sql, sizeof(sql), "UPDATE grants SET added_at = added_at - "
+	    "200 * 86400, last_used_at = strftime('%%s', 'now') - 86400, "
+	    "last_used_from = '192.0.2.7', use_count = 5 WHERE id = 1; "
+	    "UPDATE grants SET added_at = added_at - 200 * 86400 WHERE id = 2");
+	store_sql(sql);
+
+	cr_assert_eq(ka(&r, NULL, "--json", "list", "alice", NULL), 0, "%s",
+	    r.err);
+	assert_json(&r);
+	cr_assert_eq(json_field(r.out, "last_used_at", v, sizeof(v)), 0);
+	cr_assert(strlen(v) == 20 && v[10] == 'T' && v[19] == 'Z',
+	    "last_used_at %s", v);
+	assert_field(r.out, "last_used_from", "192.0.2.7");
+	assert_field(r.out, "use_count", "5");
+	run_free(&r);
+
+	cr_assert_eq(ka(&r, NULL, "list", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, " 192.0.2.7 ") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* unused for 90 days: only the stale one */
+	cr_assert_eq(ka(&r, NULL, "--json", "list", "--unused-for", "90",
+	    NULL), 0, "%s", r.err);
+	assert_json(&r);
+	cr_assert_not_null(strstr(r.out, fp2), "%s", r.out);
+	cr_assert_null(strstr(r.out, fp1), "used yesterday:\n%s", r.out);
+	cr_assert_null(strstr(r.out, fp3), "added today:\n%s", r.out);
+	run_free(&r);
+
+	/* unused for 0 days: all three; for 1 day... the day-old use counts */
+	cr_assert_eq(ka(&r, NULL, "--json", "list", "alice", "--unused-for",
+	    "0", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, fp1) && strstr(r.out, fp2) &&
+	    strstr(r.out, fp3), "%s", r.out);
+	run_free(&r);
+	cr_assert_eq(ka(&r, NULL, "--json", "list", "--unused-for", "2",
+	    NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, fp2) && !strstr(r.out, fp1) &&
+	    !strstr(r.out, fp3), "%s", r.out);
+	run_free(&r);
+
+	/* bad values */
+	cr_assert_eq(ka(&r, NULL, "list", "--unused-for", "x", NULL), 64);
+	assert_stderr_line(&r, "--unused-for: must be a number of days from 0 "
+	    "to 36500");
+	run_free(&r);
+	cr_assert_eq(ka(&r, NULL, "list", "--unused-for", "-1", NULL), 64);
+	run_free(&r);
+	cr_assert_eq(ka(&r, NULL, "list", "--unused-for", "36501", NULL), 64);
 	run_free(&r);
 }
