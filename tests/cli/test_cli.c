@@ -811,6 +811,60 @@ Test(cli, store_modes)
 	    geteuid(), getegid());
 }
 
+/* store_group: the tree's group may read the store, nobody else. */
+Test(cli, store_group_shares_the_store)
+{
+	struct run_result	 r;
+	char			 pub[PATH_MAX], p[PATH_MAX], *gr, line[4096];
+	size_t			 n;
+	gid_t			 g = 4343;
+
+	if (geteuid() != 0)
+		cr_skip("store_group is applied by root runs only");
+	key("ed25519", 0, "a@x", "k", pub);
+	spew(tp(p, "etc/keyadm.conf"), "store_group = kagroup\n", 21, 0644);
+	/* an unknown group stops the command before anything is written */
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, NULL), 78);
+	assert_stderr_line(&r, "store_group kagroup: no such group");
+	run_free(&r);
+	cr_assert(access(tp(p, "home/alice/.ssh/authorized_keys"), F_OK) != 0);
+
+	gr = slurp(tp(p, "etc/group"), &n);
+	xsnprintf(line, sizeof(line), "%skagroup:x:%u:\n", gr, (unsigned)g);
+	spew(p, line, strlen(line), 0644);
+	free(gr);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", pub, NULL), 0, "%s", r.err);
+	run_free(&r);
+	assert_mode_owner(tp(p, "var/lib/keyadm"), S_IFDIR, 02750, geteuid(),
+	    g);
+	assert_mode_owner(tp(p, "var/lib/keyadm/keyadm.db"), S_IFREG, 0640,
+	    geteuid(), g);
+	assert_mode_owner(tp(p, "var/lib/keyadm/keyadm.db-wal"), S_IFREG,
+	    0640, geteuid(), g);
+	assert_mode_owner(tp(p, "var/lib/keyadm/keyadm.db-shm"), S_IFREG,
+	    0640, geteuid(), g);
+
+	/* a store made private first is shared by the next run, even list */
+	spew(tp(p, "etc/keyadm.conf"), "", 0, 0644);
+	cr_assert_eq(chmod(tp(p, "var/lib/keyadm"), 0700), 0);
+	cr_assert_eq(chmod(tp(p, "var/lib/keyadm/keyadm.db"), 0600), 0);
+	cr_assert_eq(ka(&r, NULL, "list", NULL), 0, "%s", r.err);
+	run_free(&r);
+	assert_mode_owner(tp(p, "var/lib/keyadm/keyadm.db"), S_IFREG, 0600,
+	    geteuid(), g);
+	spew(tp(p, "etc/keyadm.conf"), "store_group = kagroup\n", 21, 0644);
+	cr_assert_eq(ka(&r, NULL, "list", NULL), 0, "%s", r.err);
+	run_free(&r);
+	assert_mode_owner(tp(p, "var/lib/keyadm"), S_IFDIR, 02750, 0, g);
+	assert_mode_owner(tp(p, "var/lib/keyadm/keyadm.db"), S_IFREG, 0640, 0,
+	    g);
+
+	/* never group write, never others */
+	cr_assert_eq(chmod(tp(p, "var/lib/keyadm/keyadm.db"), 0660), 0);
+	cr_assert_eq(ka(&r, NULL, "list", NULL), 77);
+	run_free(&r);
+}
+
 /* A pre-existing authorized_keys for alice, returned for comparison. */
 static char *
 alice_file(size_t *len)
