@@ -45,7 +45,10 @@ static const char usage_main[] =
 "                                      record keys already in the files\n"
 "  history [--user USER] [--key FP] [--since DATE]\n"
 "                                      every recorded change, oldest first\n"
-"  verify                              check the audit log's hash chain\n";
+"  verify                              check the audit log's hash chain\n"
+"  authorized-keys USER [TYPE BASE64]  USER's active keys (or that key) as\n"
+"                                      authorized_keys lines, for sshd's\n"
+"                                      AuthorizedKeysCommand\n";
 
 static const struct {
 	const char	*name;
@@ -60,6 +63,7 @@ static const struct {
 	{ "adopt", cmd_adopt },
 	{ "history", cmd_history },
 	{ "verify", cmd_verify },
+	{ "authorized-keys", cmd_authorized_keys },
 };
 
 /* Make sure 0, 1 and 2 are open, so no file we open lands on them. */
