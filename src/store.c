@@ -833,6 +833,10 @@ set_pragmas(struct store *s)
 	if (strcmp(mode, "wal") != 0)
 		return fail(s, KE_INTERNAL, "cannot use WAL (journal mode "
 		    "%s)", mode);
+	/* the -wal stays (PERSIST_WAL): empty it at each checkpoint */
+	if ((r = exec_one(s, "PRAGMA journal_size_limit = 0", &v, NULL,
+	    0)) != 0)
+		return r;
 	return exec_sql(s, "PRAGMA synchronous = FULL", "synchronous");
 }
 
