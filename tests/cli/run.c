@@ -423,7 +423,13 @@ rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
 void
 tree_remove(struct tree *t)
 {
-	if (t->base[0] == '\0' || strncmp(t->base, "/tmp/keyadm-", 12) != 0)
+	const char	*slash = strrchr(t->base, '/');
+
+	/* only what tree_make or tree_make_at made: PARENT/keyadm-cli.XXXXXX
+	 * (or an older /tmp/keyadm-*), never "/" or a parent */
+	if (t->base[0] != '/' || slash == NULL || slash == t->base ||
+	    (strncmp(slash, "/keyadm-cli.", 12) != 0 &&
+	    strncmp(t->base, "/tmp/keyadm-", 12) != 0))
 		return;
 	(void)nftw(t->base, rm_prep, 32, FTW_PHYS);
 	(void)nftw(t->base, rm_one, 32, FTW_PHYS | FTW_DEPTH);

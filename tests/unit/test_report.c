@@ -678,6 +678,8 @@ sample_grant(struct store_grant *g)
 	g->reason = NULL;
 	g->expires_at = 0;
 	g->last_used_at = 2147483648LL;
+	g->last_used_from = "192.0.2.7";
+	g->use_count = 12;
 	g->path = "/home/alice/.ssh/authorized_keys";
 }
 
@@ -696,6 +698,8 @@ Test(report, grant_json_fields)
 	g.reason = "ticket\t42";
 	g.expires_at = 1;
 	g.last_used_at = 0;
+	g.last_used_from = NULL;
+	g.use_count = 0;
 	g.comment = NULL;
 	g.added_uid = 1001;
 	g.added_by = "bob\xff";
@@ -709,6 +713,7 @@ Test(report, grant_json_fields)
 	    "\"added_at\":\"2024-01-02T03:04:05Z\",\"added_by\":\"root\","
 	    "\"added_uid\":0,\"reason\":null,\"expires_at\":null,"
 	    "\"last_used_at\":\"2038-01-19T03:14:08Z\","
+	    "\"last_used_from\":\"192.0.2.7\",\"use_count\":12,"
 	    "\"path\":\"/home/alice/.ssh/authorized_keys\"},"
 	    "{\"id\":8,\"user\":\"alice\",\"fingerprint\":\"SHA256:abcDEF+/0123\","
 	    "\"type\":\"ssh-ed25519\",\"bits\":256,\"comment\":null,"
@@ -716,6 +721,7 @@ Test(report, grant_json_fields)
 	    "\"added_at\":\"2024-01-02T03:04:05Z\",\"added_by\":\"bob\\ufffd\","
 	    "\"added_uid\":1001,\"reason\":\"ticket\\t42\","
 	    "\"expires_at\":\"1970-01-01T00:00:01Z\",\"last_used_at\":null,"
+	    "\"last_used_from\":null,\"use_count\":0,"
 	    "\"path\":\"/home/alice/.ssh/authorized_keys\"}]}\n");
 }
 
@@ -730,12 +736,15 @@ Test(report, grant_text_row)
 	report_grant_header(&R);
 	report_grant(&R, &g, 1704164645);
 	(void)snprintf(want, sizeof(want),
-	    "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s %s\n"
-	    "%-5d %-12s %-10s %5u %-50s %-8s %-8s %-20s %-12s %s\n",
+	    "%-5s %-12s %-10s %5s %-50s %-8s %-8s %-20s %-12s %-20s %-15s "
+	    "%s\n"
+	    "%-5d %-12s %-10s %5u %-50s %-8s %-8s %-20s %-12s %-20s %-15s "
+	    "%s\n",
 	    "ID", "USER", "TYPE", "BITS", "FINGERPRINT", "STATUS", "EXPIRES",
-	    "ADDED", "BY", "COMMENT",
+	    "ADDED", "BY", "LAST-USED", "FROM", "COMMENT",
 	    7, "alice", "ED25519", 256, "SHA256:abcDEF+/0123", "active",
-	    "never", "2024-01-02T03:04:05Z", "root", "x\\x1b");
+	    "never", "2024-01-02T03:04:05Z", "root", "2038-01-19T03:14:08Z",
+	    "192.0.2.7", "x\\x1b");
 	cr_assert_str_eq(mem_text(), want);
 }
 
