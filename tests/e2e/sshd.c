@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -494,37 +493,8 @@ sshd_try_ssh(const char *user, const char *key, unsigned int port,
 
 /* --- trees ------------------------------------------------------------ */
 
-static int
-rm_prep(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)f;
-	if (type == FTW_D || type == FTW_DNR)
-		(void)chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (type == FTW_DP || type == FTW_D || type == FTW_DNR)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 void
 sshd_tree_remove(struct tree *t)
 {
-	/* only what tree_make_at made: keyadm-cli.XXXXXX under /run */
-	if (strncmp(t->base, "/run/keyadm-cli.", 16) == 0 &&
-	    strchr(t->base + 16, '/') == NULL) {
-		(void)nftw(t->base, rm_prep, 32, FTW_PHYS);
-		(void)nftw(t->base, rm_one, 32, FTW_PHYS | FTW_DEPTH);
-		t->base[0] = '\0';
-		return;
-	}
-	tree_remove(t);
+	tree_remove(t);		/* it knows trees under /run too */
 }
