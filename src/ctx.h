@@ -46,6 +46,7 @@ int	cmd_adopt(struct ctx *c, int argc, char **argv);
 int	cmd_history(struct ctx *c, int argc, char **argv);
 int	cmd_verify(struct ctx *c, int argc, char **argv);
 int	cmd_authorized_keys(struct ctx *c, int argc, char **argv);
+int	cmd_import(struct ctx *c, int argc, char **argv);
 
 struct store;
 

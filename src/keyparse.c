@@ -512,6 +512,7 @@ ec_point_sane(const EC_GROUP *g, const EC_POINT *p)
 	BIGNUM		*x, *y, *lim;
 	EC_POINT	*nq = NULL;
 	const BIGNUM	*order = EC_GROUP_get0_order(g);
+	const BIGNUM	*cofactor = EC_GROUP_get0_cofactor(g);
 	const char	*why = r_internal;
 	int		 half;
 
@@ -521,17 +522,26 @@ ec_point_sane(const EC_GROUP *g, const EC_POINT *p)
 	x = BN_CTX_get(ctx);
 	y = BN_CTX_get(ctx);
 	lim = BN_CTX_get(ctx);
-	if (lim == NULL || order == NULL || (nq = EC_POINT_new(g)) == NULL ||
+	if (lim == NULL || order == NULL || cofactor == NULL ||
 	    EC_POINT_get_affine_coordinates(g, p, x, y, ctx) != 1 ||
-	    BN_copy(lim, order) == NULL || BN_sub_word(lim, 1) != 1 ||
-	    EC_POINT_mul(g, nq, NULL, p, order, ctx) != 1)
+	    BN_copy(lim, order) == NULL || BN_sub_word(lim, 1) != 1)
+		goto out;
+	/*
+	 * The order times the point: on a curve of cofactor 1 (P-256, P-384,
+	 * P-521) every point on the curve but infinity, which the caller
+	 * has ruled out, is in the group of that order (Lagrange), so the
+	 * scalar multiplication OpenSSH does (most of the cost of an ECDSA
+	 * key) can only give infinity there; it is done for other curves.
+	 */
+	if (!BN_is_one(cofactor) && ((nq = EC_POINT_new(g)) == NULL ||
+	    EC_POINT_mul(g, nq, NULL, p, order, ctx) != 1))
 		goto out;
 	half = BN_num_bits(order) / 2;
 	if (BN_num_bits(x) <= half || BN_num_bits(y) <= half ||
 	    BN_cmp(x, lim) >= 0 || BN_cmp(y, lim) >= 0)
 		why = "EC point is not one OpenSSH accepts (a coordinate is "
 		    "too small or too large)";
-	else if (EC_POINT_is_at_infinity(g, nq) != 1)
+	else if (nq != NULL && EC_POINT_is_at_infinity(g, nq) != 1)
 		why = "EC point is not in the group of the curve's order";
 	else
 		why = NULL;
@@ -1069,13 +1079,35 @@ judge_buf(const unsigned char *buf, size_t len, char *reason,
 	return 0;
 }
 
-int
-keyparse_buf(const unsigned char *buf, size_t len,
-    struct keyparse_list **out, char *reason, size_t reasonlen)
+/* Scan every key of buf into a new list (which may be empty). */
+static int
+scan_all(const unsigned char *buf, size_t len, struct keyparse_list **out,
+    char *reason, size_t reasonlen)
 {
 	struct keyparse_list	*l;
 	struct scan		 s;
 	size_t			 cap = 0;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return fail(reason, reasonlen, KE_NOMEM, "out of memory");
+	s.p = buf;
+	s.left = len;
+	s.lineno = 0;
+	while (s.left > 0)
+		if (scan_one(&s, l, &cap) != 0) {
+			keyparse_list_free(l);
+			return fail(reason, reasonlen, KE_NOMEM,
+			    "out of memory");
+		}
+	*out = l;
+	return 0;
+}
+
+int
+keyparse_buf(const unsigned char *buf, size_t len,
+    struct keyparse_list **out, char *reason, size_t reasonlen)
+{
+	struct keyparse_list	*l = NULL;
 	int			 ret;
 
 	(void)fail(reason, reasonlen, 0, "");
@@ -1090,19 +1122,9 @@ keyparse_buf(const unsigned char *buf, size_t len,
 	}
 	if (len == 0)
 		return fail(reason, reasonlen, KE_MALFORMED, "empty file");
-	if ((ret = judge_buf(buf, len, reason, reasonlen)) != 0)
+	if ((ret = judge_buf(buf, len, reason, reasonlen)) != 0 ||
+	    (ret = scan_all(buf, len, &l, reason, reasonlen)) != 0)
 		return ret;
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return fail(reason, reasonlen, KE_NOMEM, "out of memory");
-	s.p = buf;
-	s.left = len;
-	s.lineno = 0;
-	while (s.left > 0)
-		if (scan_one(&s, l, &cap) != 0) {
-			keyparse_list_free(l);
-			return fail(reason, reasonlen, KE_NOMEM,
-			    "out of memory");
-		}
 	if (l->n == 0) {
 		keyparse_list_free(l);
 		return fail(reason, reasonlen, KE_MALFORMED,
@@ -1110,6 +1132,33 @@ keyparse_buf(const unsigned char *buf, size_t len,
 	}
 	*out = l;
 	return 0;
+}
+
+int
+keyparse_chunk(const unsigned char *buf, size_t len, int first,
+    struct keyparse_list **out, char *reason, size_t reasonlen)
+{
+	size_t	off;
+	int	ret;
+
+	(void)fail(reason, reasonlen, 0, "");
+	if (out == NULL || (buf == NULL && len != 0))
+		return fail(reason, reasonlen, KE_INTERNAL, r_internal);
+	*out = NULL;
+	if (len > KEYFILE_MAX)
+		return fail(reason, reasonlen, KE_MALFORMED, "file too large");
+	if (first && len >= 3 && buf[0] == 0xef && buf[1] == 0xbb &&
+	    buf[2] == 0xbf) {
+		buf += 3;
+		len -= 3;
+	}
+	for (off = 0; off < len && (buf[off] == ' ' || buf[off] == '\t' ||
+	    buf[off] == '\r' || buf[off] == '\n'); off++)
+		;
+	/* a blank piece of a longer file holds nothing, and is no error */
+	if (off < len && (ret = judge_buf(buf, len, reason, reasonlen)) != 0)
+		return ret;
+	return scan_all(buf, len, out, reason, reasonlen);
 }
 
 const char *

@@ -99,6 +99,17 @@ int	 keyparse_line(const char *line, size_t len, struct pubkey **out,
 int	 keyparse_buf(const unsigned char *buf, size_t len,
 	    struct keyparse_list **out, char *reason, size_t reasonlen);
 
+/*
+ * One piece of a submission too large to hold at once (at most KEYFILE_MAX
+ * bytes, cut at a line end outside any PEM or RFC 4716 block; first: the
+ * piece the file starts with, which may begin with a BOM).  As
+ * keyparse_buf, except that a piece without keys gives an empty list
+ * rather than an error; a private key or binary data is still refused.
+ * Line numbers count from the start of the piece.
+ */
+int	 keyparse_chunk(const unsigned char *buf, size_t len, int first,
+	    struct keyparse_list **out, char *reason, size_t reasonlen);
+
 /* Short name as ssh-keygen -l prints it in parentheses: "ED25519", "RSA". */
 const char *keyparse_type_label(enum keytype t);
 /* The same label for a type word ("ssh-ed25519" -> "ED25519"). */

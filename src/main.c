@@ -46,6 +46,11 @@ static const char usage_main[] =
 "  history [--user USER] [--key FP] [--since DATE]\n"
 "                                      every recorded change, oldest first\n"
 "  verify                              check the audit log's hash chain\n"
+"  import FILE|DIR [--restrict] [--from PATTERNS] [--command CMD]\n"
+"        [--option OPT]... [--expires DATE|DURATION] [--no-options]\n"
+"        [--reason TEXT] [--dry-run]\n"
+"                                      bulk intake: USER<TAB>key lines, or a\n"
+"                                      keydir of USER.pub files\n"
 "  authorized-keys USER [TYPE BASE64]  USER's active keys (or that key) as\n"
 "                                      authorized_keys lines, for sshd's\n"
 "                                      AuthorizedKeysCommand\n";
@@ -64,6 +69,7 @@ static const struct {
 	{ "history", cmd_history },
 	{ "verify", cmd_verify },
 	{ "authorized-keys", cmd_authorized_keys },
+	{ "import", cmd_import },
 };
 
 /* Make sure 0, 1 and 2 are open, so no file we open lands on them. */
@@ -289,9 +295,7 @@ run(struct ctx *c, int argc, char **argv)
 	c->now = (int64_t)time(NULL);
 	c->lookup = lookup_account;
 	report_init(&c->out, stdout, c->json, c->quiet);
-	/* text lines and stderr messages interleave in logs as they happen */
-	if (!c->json && setvbuf(stdout, NULL, _IOLBF, 0) != 0)
-		return KE_INTERNAL;
+	/* stdout stays buffered: msg flushes it before each message */
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[0], commands[i].name) != 0)
 			continue;

@@ -4,6 +4,8 @@
  * MUST: untrusted text is escaped before it reaches a terminal or the log
  * (msg_escape), and never used as a format.
  * MUST: one line per message, no trailing period, prefixed "keyadm: ".
+ * MUST: standard output is flushed before a message, so a log that takes
+ * both shows them in order while stdout itself stays fully buffered.
  */
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +135,7 @@ msg_usage(const char *arg, const char *usage)
 void
 msg_line(const char *line)
 {
+	(void)fflush(stdout);	/* what came before stays before in a log */
 	(void)fprintf(stderr, "keyadm: %s\n", line);
 }
 
@@ -145,6 +148,7 @@ msg_err(const char *object, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
+	(void)fflush(stdout);	/* what came before stays before in a log */
 	if (object == NULL) {
 		(void)fprintf(stderr, "keyadm: %s\n", problem);
 		return;

@@ -298,6 +298,17 @@ revfile_write(struct revfile *rf, char *msg, size_t msglen)
 }
 
 void
+revfile_unlock(struct revfile *rf)
+{
+	int	saved = errno;
+
+	if (rf->dirfd != -1)
+		(void)close(rf->dirfd);	/* releases the lock */
+	rf->dirfd = -1;
+	errno = saved;
+}
+
+void
 revfile_close(struct revfile *rf)
 {
 	int	saved = errno;

@@ -39,6 +39,11 @@ int	revfile_open(struct revfile *rf, int rootfd, const char *dispprefix,
 	    const char *path, int create, int lock_ms, char *msg,
 	    size_t msglen);
 /* 1 when blob is listed, else 0. */
+/*
+ * Release the lock but keep what was read, for lookups only (no
+ * revfile_write after it); revfile_close still frees it.
+ */
+void	revfile_unlock(struct revfile *rf);
 int	revfile_contains(const struct revfile *rf, const unsigned char *blob,
 	    size_t bloblen);
 /*

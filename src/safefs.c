@@ -1168,3 +1168,43 @@ safefs_read_input(const char *path, size_t cap, unsigned char **buf,
 	close_keep(fd);
 	return r;
 }
+
+int
+safefs_open_input(const char *path, int *fd, char *msg, size_t msglen)
+{
+	*fd = -1;
+	if (path == NULL)
+		return fail(msg, msglen, KE_INTERNAL, "safefs_open_input",
+		    "bad arguments");
+	return open_input(path, (size_t)INT64_MAX, fd, msg, msglen);
+}
+
+int
+safefs_read_input_at(int dirfd, const char *name, const char *disp,
+    size_t cap, unsigned char **buf, size_t *len, char *msg, size_t msglen)
+{
+	struct stat	st;
+	int		fd, r = 0;
+
+	*buf = NULL;
+	*len = 0;
+	if (cap >= SIZE_MAX - 2)
+		return fail(msg, msglen, KE_INTERNAL, disp, "bad arguments");
+	if ((fd = openat(dirfd, name, FILE_OPEN)) == -1)
+		return input_errno(disp, errno, msg, msglen);
+	if (fstat(fd, &st) == -1)
+		r = fail(msg, msglen, KE_IO, disp, "cannot stat: %s",
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		r = fail(msg, msglen, KE_NOINPUT, disp, "not a regular file");
+	else if (st.st_nlink != 1)
+		r = fail(msg, msglen, KE_NOINPUT, disp, "has %lu hard links; "
+		    "give a copy of the file", (unsigned long)st.st_nlink);
+	else if (st.st_size < 0 || (uintmax_t)st.st_size > cap)
+		r = fail(msg, msglen, KE_MALFORMED, disp,
+		    "larger than %zu bytes, not a public key", cap);
+	if (r == 0)
+		r = read_capped(fd, disp, cap, buf, len, msg, msglen);
+	close_keep(fd);
+	return r;
+}

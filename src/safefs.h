@@ -99,4 +99,20 @@ int	safefs_split(const char *path, char *dir, size_t dirlen, char *name,
 int	safefs_read_input(const char *path, size_t cap, unsigned char **buf,
 	    size_t *len, char *msg, size_t msglen);
 
+/*
+ * Open a submitted file to be read in pieces: the rules of
+ * safefs_read_input, without the size cap.  *fd is the caller's to close.
+ */
+int	safefs_open_input(const char *path, int *fd, char *msg,
+	    size_t msglen);
+
+/*
+ * safefs_read_input for the entry name of an open directory (a keydir):
+ * opened with O_NOFOLLOW|O_NONBLOCK relative to dirfd; disp names it in
+ * messages.
+ */
+int	safefs_read_input_at(int dirfd, const char *name, const char *disp,
+	    size_t cap, unsigned char **buf, size_t *len, char *msg,
+	    size_t msglen);
+
 #endif

@@ -837,6 +837,10 @@ set_pragmas(struct store *s)
 	if ((r = exec_one(s, "PRAGMA journal_size_limit = 0", &v, NULL,
 	    0)) != 0)
 		return r;
+	/* savepoints journal in memory: no temporary file, no write */
+	if ((r = exec_sql(s, "PRAGMA temp_store = MEMORY", "pragma")) != 0 ||
+	    (r = exec_sql(s, "PRAGMA cache_size = -16384", "pragma")) != 0)
+		return r;
 	return exec_sql(s, "PRAGMA synchronous = FULL", "synchronous");
 }
 

@@ -120,7 +120,6 @@ int	 store_db_version(struct store *s);
 int	 store_begin(struct store *s);
 int	 store_commit(struct store *s);
 int	 store_rollback(struct store *s);
-
 /* Insert the key if its fingerprint is new; *key_id gets its row id. */
 int	 store_key_upsert(struct store *s, const struct store_key *k,
 	    int64_t now, int64_t *key_id);
