@@ -560,3 +560,115 @@ accounts_each(int rootfd, accounts_cb cb, void *arg)
 	tdestroy(w.seen, free);
 	return r;
 }
+
+/* ---- a run's cache of the password database -------------------------- */
+
+struct cached {
+	char	*name;
+	char	*home;
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	*groups;
+	size_t	 ngroups;
+};
+
+struct accounts_cache {
+	struct cached	*v;
+	size_t		 n, cap;
+};
+
+static int
+cache_add(const struct account *a, void *arg)
+{
+	struct accounts_cache	*ac = arg;
+	struct cached		*nv, *e;
+	size_t			 cap;
+
+	if (ac->n == ac->cap) {
+		cap = ac->cap == 0 ? 64 : ac->cap * 2;
+		if ((nv = reallocarray(ac->v, cap, sizeof(*nv))) == NULL)
+			return KE_NOMEM;
+		ac->v = nv;
+		ac->cap = cap;
+	}
+	e = &ac->v[ac->n];
+	memset(e, 0, sizeof(*e));
+	e->uid = a->uid;
+	e->gid = a->gid;
+	e->ngroups = a->ngroups;
+	if ((e->name = strdup(a->name)) == NULL ||
+	    (e->home = strdup(a->home)) == NULL ||
+	    (a->ngroups > 0 && (e->groups = calloc(a->ngroups,
+	    sizeof(*e->groups))) == NULL)) {
+		free(e->name);
+		free(e->home);
+		return KE_NOMEM;
+	}
+	if (a->ngroups > 0)
+		memcpy(e->groups, a->groups, a->ngroups * sizeof(*e->groups));
+	ac->n++;
+	return 0;
+}
+
+static int
+cached_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct cached *)x)->name,
+	    ((const struct cached *)y)->name);
+}
+
+int
+accounts_cache_new(int rootfd, struct accounts_cache **out)
+{
+	struct accounts_cache	*ac;
+	int			 r;
+
+	*out = NULL;
+	if ((ac = calloc(1, sizeof(*ac))) == NULL)
+		return KE_NOMEM;
+	if ((r = accounts_each(rootfd, cache_add, ac)) != 0) {
+		accounts_cache_free(ac);
+		return r;
+	}
+	if (ac->n > 1)	/* accounts_each gives each name once */
+		qsort(ac->v, ac->n, sizeof(*ac->v), cached_cmp);
+	*out = ac;
+	return 0;
+}
+
+int
+accounts_cache_lookup(const struct accounts_cache *ac, const char *name,
+    struct account *out)
+{
+	struct cached	 key, *e;
+
+	memset(out, 0, sizeof(*out));
+	key.name = (char *)(uintptr_t)name;
+	if (ac == NULL || (e = bsearch(&key, ac->v, ac->n, sizeof(*ac->v),
+	    cached_cmp)) == NULL)
+		return KE_NOUSER;
+	(void)snprintf(out->name, sizeof(out->name), "%s", e->name);
+	(void)snprintf(out->home, sizeof(out->home), "%s", e->home);
+	out->uid = e->uid;
+	out->gid = e->gid;
+	out->ngroups = e->ngroups;
+	if (e->ngroups > 0)
+		memcpy(out->groups, e->groups, e->ngroups * sizeof(*e->groups));
+	return 0;
+}
+
+void
+accounts_cache_free(struct accounts_cache *ac)
+{
+	size_t	i;
+
+	if (ac == NULL)
+		return;
+	for (i = 0; i < ac->n; i++) {
+		free(ac->v[i].name);
+		free(ac->v[i].home);
+		free(ac->v[i].groups);
+	}
+	free(ac->v);
+	free(ac);
+}

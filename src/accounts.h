@@ -62,4 +62,17 @@ typedef int (*accounts_cb)(const struct account *a, void *arg);
  */
 int	accounts_each(int rootfd, accounts_cb cb, void *arg);
 
+/*
+ * Every account accounts_each gives, read once, for a run that looks up
+ * many names (import, audit): with the system's files database a lookup
+ * by name is a linear scan.  A name not in it may still be one the name
+ * service does not enumerate: look it up again with accounts_lookup.
+ */
+struct accounts_cache;
+int	accounts_cache_new(int rootfd, struct accounts_cache **out);
+/* 0 and *out, or KE_NOUSER when the name is not in the cache. */
+int	accounts_cache_lookup(const struct accounts_cache *ac,
+	    const char *name, struct account *out);
+void	accounts_cache_free(struct accounts_cache *ac);
+
 #endif

@@ -144,6 +144,10 @@ audit_all(struct audit_run *ar)
 		    "the accounts", c->dispprefix, c->rootdir != NULL ?
 		    "/etc/passwd" : "password database");
 	note_error(ar, r);
+	/* one lookup per account with grants: read the database once */
+	if (r == 0 && c->accounts == NULL && (r = accounts_cache_new(
+	    c->rootdir != NULL ? c->rootfd : -1, &c->accounts)) == KE_NOMEM)
+		note_error(ar, r);
 	note_error(ar, audit_orphans(&ar->a, NULL, 0, ar->msg,
 	    sizeof(ar->msg)));
 }

@@ -1063,9 +1063,17 @@ do_account(struct imp *im, size_t from, size_t to)
 static int
 install_all(struct imp *im)
 {
-	size_t	from, to;
-	int	r = 0;
+	struct ctx	*c = im->c;
+	size_t		 from, to;
+	int		 r = 0;
 
+	/* many accounts: read the password database once, not per name */
+	if (im->nusers > 16 && c->accounts == NULL && (r = accounts_cache_new(
+	    c->rootdir != NULL ? c->rootfd : -1, &c->accounts)) != 0) {
+		if (r == KE_NOMEM)
+			return r;
+		r = 0;		/* look each name up instead */
+	}
 	group_keys(im);
 	im->done_keys = 0;
 	for (from = 0; r == 0 && from < im->nkeys; from = to) {

@@ -30,6 +30,8 @@ struct ctx {
 	struct report	 out;
 	struct weakkeys	*weak;		/* built on first use (intake) */
 	struct denylist	*deny;		/* deny_list, loaded at start */
+	struct accounts_cache *accounts;	/* NULL, or read once (import,
+						   audit): lookup tries it first */
 	/* account lookup: tests and --root point it at a tree */
 	int		(*lookup)(const struct ctx *, const char *,
 			    struct account *);

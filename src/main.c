@@ -90,6 +90,9 @@ sanitize_fds(void)
 static int
 lookup_account(const struct ctx *c, const char *name, struct account *a)
 {
+	if (c->accounts != NULL && accounts_cache_lookup(c->accounts, name,
+	    a) == 0)
+		return 0;
 	return accounts_lookup(c->rootdir != NULL ? c->rootfd : -1, name, a);
 }
 
@@ -334,6 +337,7 @@ main(int argc, char **argv)
 	if (c.rootfd != -1)
 		(void)close(c.rootfd);
 	weakkeys_free(c.weak);
+	accounts_cache_free(c.accounts);
 	denylist_free(c.deny);
 	msg_close();
 	if (fflush(stdout) != 0 && r == 0)
