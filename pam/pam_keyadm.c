@@ -5,10 +5,12 @@
  *
  * sshd exports, from pam_open_session on, SSH_AUTH_INFO_0 in the PAM
  * environment: one line per authentication method, each ending in '\n';
- * a public key method reads "publickey TYPE BASE64".  Every publickey line
- * is judged (store_login_find for PAM_USER and the key's SHA256
- * fingerprint; a certificate counts as the key it certifies) and the
- * session gets the worst verdict: refused > allowed but flagged > allowed.
+ * a public key method reads "publickey TYPE BASE64", to which sshd may
+ * add " INFO" (a security key's "signature count = N"), not judged.
+ * Every publickey line is judged (store_login_find for PAM_USER and the
+ * key's SHA256 fingerprint; a certificate counts as the key it certifies)
+ * and the session gets the worst verdict: refused > allowed but flagged >
+ * allowed.
  * A login without a publickey line is not ours: PAM_IGNORE.
  *
  * Invariants (each has a test in tests/unit/test_pam.c):
@@ -27,8 +29,10 @@
  *  - Errors (bad options, malformed input, a database that is missing,
  *    corrupt, unsafe, older than the code, locked, or a lookup past the
  *    deadline) log one line and follow on_error: allow gives PAM_SUCCESS,
- *    deny PAM_SESSION_ERR.  A bad option stops the parse: what was parsed
- *    so far (default on_error=allow) decides.
+ *    deny PAM_SESSION_ERR.  Every argument is parsed and each bad one
+ *    logged, so on_error decides wherever it is on the line (default
+ *    allow); an on_error that is malformed, or given twice with different
+ *    values, fails closed (deny).
  *  - One deadline, timeout_ms after the start (CLOCK_MONOTONIC), bounds
  *    the whole call: store_open waits at most timeout_ms, and every later
  *    step gets only what is left as its busy timeout.  A login is never
@@ -41,7 +45,12 @@
  *    changes the verdict, which the lookups alone decide.
  *  - Every judged key is logged with pam_syslog (LOG_AUTHPRIV); the user,
  *    the remote host and any text taken from the input are escaped with
- *    msg_escape first, and never used as a format.
+ *    msg_escape first, and never used as a format.  What the log says of
+ *    a key comes from the store (a revocation for every account, or the
+ *    account's grant), never from the revoked-keys file, which the module
+ *    does not read.
+ *  - A key that appears twice in one login (a key and its certificate)
+ *    is recorded once: one use of its grant, at most one event.
  */
 #include <sys/types.h>
 
@@ -94,7 +103,9 @@ struct options {
 	const char	*db;
 	int		 enforce;	/* mode=enforce, else audit */
 	int		 unmanaged_deny;
-	int		 error_deny;	/* on_error=deny */
+	int		 error_deny;	/* on_error=deny, or error_bad */
+	int		 error_seen;	/* an on_error was given */
+	int		 error_bad;	/* on_error malformed or contradicted */
 	int		 timeout_ms;
 	int		 debug;
 };
@@ -347,12 +358,17 @@ bad:
 	return -1;
 }
 
-/* One "TYPE BASE64" (the rest of a publickey line, without '\n'). */
+/*
+ * One "TYPE BASE64[ INFO]" (the rest of a publickey line, without '\n').
+ * INFO is what sshd adds after the key (auth2_update_session_info: a
+ * security key's "signature count = N"); base64 has no space, so the key
+ * ends at the first one.  INFO says nothing about which key logged in.
+ */
 static int
 line_judge(const char *line, size_t len, struct key *k, char *why,
     size_t whylen)
 {
-	const char	*sp, *b64;
+	const char	*sp, *b64, *end;
 	unsigned char	*blob;
 	size_t		 tlen, blen, i;
 	long		 n;
@@ -366,6 +382,8 @@ line_judge(const char *line, size_t len, struct key *k, char *why,
 	tlen = (size_t)(sp - line);
 	b64 = sp + 1;
 	blen = len - tlen - 1;
+	if ((end = memchr(b64, ' ', blen)) != NULL)
+		blen = (size_t)(end - b64);	/* " INFO" follows */
 	for (i = 0; i < tlen; i++)
 		if (line[i] <= ' ' || line[i] > '~')
 			break;
@@ -456,19 +474,45 @@ parse_word(const char *s, const char *yes, const char *no, int *out)
 	return 0;
 }
 
+/*
+ * on_error=WORD: the first value, or the same again.  A malformed value,
+ * or a second one that differs, marks on_error bad (the session is then
+ * refused).  0, -1 when malformed, -2 when contradicted.
+ */
+static int
+option_on_error(struct options *o, const char *v)
+{
+	int	deny;
+
+	if (parse_word(v, "deny", "allow", &deny) != 0) {
+		o->error_bad = 1;
+		return -1;
+	}
+	if (o->error_seen && deny != o->error_deny) {
+		o->error_bad = 1;
+		return -2;
+	}
+	o->error_seen = 1;
+	o->error_deny = deny;
+	return 0;
+}
+
+/* One argument into o: 0, -1 when unknown or bad, -2 when contradicted. */
 static int
 option(struct options *o, const char *a)
 {
 	if (strncmp(a, "db=", 3) == 0) {
+		if (a[3] != '/')
+			return -1;
 		o->db = a + 3;
-		return o->db[0] == '/' ? 0 : -1;
+		return 0;
 	}
 	if (strncmp(a, "mode=", 5) == 0)
 		return parse_word(a + 5, "enforce", "audit", &o->enforce);
 	if (strncmp(a, "unmanaged=", 10) == 0)
 		return parse_word(a + 10, "deny", "allow", &o->unmanaged_deny);
 	if (strncmp(a, "on_error=", 9) == 0)
-		return parse_word(a + 9, "deny", "allow", &o->error_deny);
+		return option_on_error(o, a + 9);
 	if (strncmp(a, "timeout_ms=", 11) == 0)
 		return parse_int(a + 11, 1, TIMEOUT_MS_MAX, &o->timeout_ms);
 	if (strcmp(a, "debug") == 0) {
@@ -478,28 +522,41 @@ option(struct options *o, const char *a)
 	return -1;
 }
 
-/* Fill o from argv; on a bad option log it and return -1. */
+/*
+ * Fill o from argv.  Every argument is read, so that on_error counts
+ * wherever it is; each bad one is logged.  -1 when any was bad: then
+ * o->error_deny is what on_error said (default allow), or deny when
+ * on_error itself was bad.
+ */
 static int
 options_parse(pam_handle_t *pamh, int argc, const char **argv,
     struct options *o)
 {
-	char	esc[ESC_MAX];
-	int	i;
+	const char	*a;
+	char		 esc[ESC_MAX];
+	int		 i, r, bad = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->db = DEFAULT_DB;
 	o->enforce = 1;
 	o->timeout_ms = DEFAULT_TIMEOUT_MS;
 	for (i = 0; i < argc; i++) {
-		if (argv[i] == NULL || option(o, argv[i]) != 0) {
-			msg_escape(argv[i] ? argv[i] : "(null)",
-			    strlen(argv[i] ? argv[i] : "(null)"), esc,
-			    sizeof(esc));
+		a = argv[i] != NULL ? argv[i] : "(null)";
+		if ((r = argv[i] != NULL ? option(o, a) : -1) == 0)
+			continue;
+		bad = 1;
+		msg_escape(a, strlen(a), esc, sizeof(esc));
+		if (r == -2)
+			pam_syslog(pamh, LOG_ERR, "option \"%s\" contradicts "
+			    "an earlier on_error", esc);
+		else
 			pam_syslog(pamh, LOG_ERR, "unknown or bad option "
 			    "\"%s\"", esc);
-			return -1;
-		}
 	}
+	if (o->error_bad)
+		o->error_deny = 1;
+	if (bad)
+		return -1;
 	if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "db=%s mode=%s unmanaged=%s "
 		    "on_error=%s timeout_ms=%d", o->db, o->enforce ? "enforce" :
@@ -512,9 +569,10 @@ options_parse(pam_handle_t *pamh, int argc, const char **argv,
 static int
 on_error(pam_handle_t *pamh, const struct options *o, const char *why)
 {
-	pam_syslog(pamh, LOG_ERR, "%s; session %s (on_error=%s)", why,
-	    o->error_deny ? "refused" : "allowed",
-	    o->error_deny ? "deny" : "allow");
+	pam_syslog(pamh, LOG_ERR, "%s; session %s (%s)", why,
+	    o->error_deny ? "refused" : "allowed", o->error_bad ?
+	    "on_error is bad: deny" : o->error_deny ? "on_error=deny" :
+	    "on_error=allow");
 	return o->error_deny ? PAM_SESSION_ERR : PAM_SUCCESS;
 }
 
@@ -572,20 +630,44 @@ cert_note(const struct key *k, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * What the store says of the key, into buf: " (revoked for every account;
+ * grant N)", " (revoked for this account; grant N)", " (grant N)" or "".
+ * "Every account" is a revocations row (what keyadm lists in the
+ * revoked-keys file); the file itself is sshd's, never read here.
+ */
+static const char *
+store_note(const struct key *k, char *buf, size_t len)
+{
+	const char	*scope = NULL;
+
+	if (k->l.listed)
+		scope = "revoked for every account";
+	else if (k->l.state == STORE_LOGIN_REVOKED)
+		scope = "revoked for this account";
+	if (scope != NULL && k->l.grant_id > 0)
+		(void)snprintf(buf, len, " (%s; grant %lld)", scope,
+		    (long long)k->l.grant_id);
+	else if (scope != NULL)
+		(void)snprintf(buf, len, " (%s)", scope);
+	else if (k->l.grant_id > 0)
+		(void)snprintf(buf, len, " (grant %lld)",
+		    (long long)k->l.grant_id);
+	else
+		return "";
+	return buf;
+}
+
 /* The log line of one judged key. */
 static void
 key_log(pam_handle_t *pamh, const struct options *o, const struct login *lg,
     const struct key *k)
 {
-	char		 note[CERTID_MAX + 32], why[64] = "";
-	const char	*st = state_word(k->l.state), *c;
+	char		 note[CERTID_MAX + 32], buf[96];
+	const char	*st = state_word(k->l.state), *c, *why;
 
 	c = cert_note(k, note, sizeof(note));
-	if (k->l.listed)
-		(void)snprintf(why, sizeof(why), " (in the revoked-keys file)");
-	else if (k->l.grant_id > 0)
-		(void)snprintf(why, sizeof(why), " (grant %lld)",
-		    (long long)k->l.grant_id);
+	why = store_note(k, buf, sizeof(buf));
 	if (k->l.state == STORE_LOGIN_ACTIVE)
 		pam_syslog(pamh, LOG_INFO, "accepted key %s%s for %s from "
 		    "%s%s", k->fp, c, lg->euser, lg->ehost, why);
@@ -633,6 +715,21 @@ key_record(struct store *s, const struct login *lg, const struct key *k,
 	return store_event_append(s, &e) == 0 ? 0 : -1;
 }
 
+/*
+ * Whether key i is one an earlier line of the login already gave (a key
+ * and its certificate, or a line twice): it is recorded only once.
+ */
+static int
+key_repeats(const struct login *lg, size_t i)
+{
+	size_t	j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(lg->keys[j].fp, lg->keys[i].fp) == 0)
+			return 1;
+	return 0;
+}
+
 /* Whether key_record has anything to write. */
 static int
 needs_write(const struct login *lg, enum verdict session)
@@ -659,7 +756,9 @@ session_record(pam_handle_t *pamh, const struct options *o, struct store *s,
 	if (busy_left(s, lg) == 0 && store_begin(s) == 0) {
 		began = 1;
 		for (i = 0, r = 0; r == 0 && i < lg->nkeys; i++)
-			r = key_record(s, lg, &lg->keys[i], session, now);
+			if (!key_repeats(lg, i))
+				r = key_record(s, lg, &lg->keys[i], session,
+				    now);
 		if (r == 0)
 			r = store_commit(s);
 	}

@@ -902,6 +902,82 @@ PAM_TEST(security_key_types_match_ssh_keygen)
 	cr_assert_eq(grant_get(gid).use_count, 2);
 }
 
+/*
+ * sshd appends " signature count = N" to the publickey line of a security
+ * key (auth2_update_session_info); the key before it is judged as usual.
+ */
+PAM_TEST(security_key_line_with_signature_count_is_judged)
+{
+	struct tkey		 ed, sk;
+	struct blob		 b;
+	const unsigned char	*s;
+	size_t			 n;
+	char			 info[B64MAX + 256], want[512];
+	int64_t			 gid;
+
+	keygen(&ed, "ed", "ed25519", NULL);
+	memset(&b, 0, sizeof(b));
+	put_cstr(&b, "sk-ssh-ed25519@openssh.com");
+	get_string(&ed, 1, &s, &n);
+	put_string(&b, s, n);
+	put_cstr(&b, "ssh:");
+	key_from_blob(&sk, "sked", "sk-ssh-ed25519@openssh.com", &b);
+	gid = grant(&sk, USER, 0, NULL);
+	xsnprintf(info, sizeof(info), "publickey %s %s signature count = 42\n",
+	    sk.type, sk.b64);
+	assert_pam(session(info, "on_error=deny"), PAM_SUCCESS);
+	xsnprintf(want, sizeof(want), "accepted key %s for alice from " RHOST
+	    " (grant %lld)\n", sk.fp, (long long)gid);
+	assert_log(want);
+	cr_assert_eq(grant_get(gid).use_count, 1);
+	/* revoked: refused, not waved through by on_error=allow */
+	list_key(&sk);
+	log_clear();
+	assert_pam(session(info, ""), PAM_PERM_DENIED);
+	xsnprintf(want, sizeof(want), "refused revoked key %s for alice",
+	    sk.fp);
+	assert_log(want);
+	assert_no_log("on_error");
+	/* the key still has to be whole and alone before the space */
+	xsnprintf(info, sizeof(info), "publickey %s  %s\n", sk.type, sk.b64);
+	assert_pam(session(info, "on_error=deny"), PAM_SESSION_ERR);
+	xsnprintf(info, sizeof(info), "publickey %s %.*s signature count = "
+	    "1\n", sk.type, (int)strlen(sk.b64) - 4, sk.b64);
+	assert_pam(session(info, "on_error=deny"), PAM_SESSION_ERR);
+}
+
+/* A key and its certificate in one login: one use, one event. */
+PAM_TEST(a_key_twice_in_one_login_is_recorded_once)
+{
+	struct tkey		ca, user, cert;
+	struct seen_events	se;
+	char			info[3 * B64MAX];
+	int64_t			gid;
+
+	keygen(&ca, "ca", "ed25519", NULL);
+	keygen(&user, "alice", "ed25519", NULL);
+	certify(&cert, &ca, &user, "c");
+	gid = grant(&user, USER, 0, NULL);
+	xsnprintf(info, sizeof(info), "%s", line_of(&user));
+	strcat(info, line_of(&cert));
+	assert_pam(session(info, ""), PAM_SUCCESS);
+	cr_assert_eq(grant_get(gid).use_count, 1);
+	assert_pam(session(info, "mode=audit unmanaged=deny"), PAM_SUCCESS);
+	cr_assert_eq(grant_get(gid).use_count, 2);
+	list_key(&user);
+	assert_pam(session(info, ""), PAM_PERM_DENIED);
+	se = events_get();
+	cr_assert_eq(se.n, 1);
+	cr_assert_eq(se.refused, 1);
+	cr_assert_str_eq(se.detail, "revoked key from " RHOST, "the first "
+	    "line's");
+	assert_pam(session(info, "mode=audit"), PAM_SUCCESS);
+	se = events_get();
+	cr_assert_eq(se.n, 2);
+	cr_assert_eq(se.flagged, 1);
+	cr_assert_eq(grant_get(gid).use_count, 3);
+}
+
 /* A key whose grant ended (or is listed) refused, with its event. */
 static void
 check_refused(const struct tkey *k, int64_t gid, const char *state,
@@ -937,7 +1013,8 @@ PAM_TEST(revoked_grant_is_refused)
 
 	keygen(&k, "alice", "ed25519", NULL);
 	gid = grant(&k, USER, 0, "revoked");
-	xsnprintf(note, sizeof(note), "(grant %lld)", (long long)gid);
+	xsnprintf(note, sizeof(note), "(revoked for this account; grant %lld)",
+	    (long long)gid);
 	check_refused(&k, gid, "revoked", note);
 }
 
@@ -946,10 +1023,14 @@ PAM_TEST(listed_key_is_refused_despite_an_active_grant)
 	struct tkey	k;
 	int64_t		gid;
 
+	char		note[64];
+
 	keygen(&k, "alice", "ed25519", NULL);
 	gid = grant(&k, USER, 0, NULL);
 	list_key(&k);
-	check_refused(&k, gid, "revoked", "(in the revoked-keys file)");
+	xsnprintf(note, sizeof(note), "(revoked for every account; grant "
+	    "%lld)", (long long)gid);
+	check_refused(&k, gid, "revoked", note);
 	cr_assert_str_eq(grant_get(gid).status, "active");
 }
 
@@ -959,7 +1040,47 @@ PAM_TEST(listed_key_without_grant_is_refused)
 
 	keygen(&k, "alice", "ed25519", NULL);
 	list_key(&k);
-	check_refused(&k, 0, "revoked", "(in the revoked-keys file)");
+	check_refused(&k, 0, "revoked", "(revoked for every account)");
+}
+
+/*
+ * The log says what the store knows: a revocation for every account (a
+ * revocations row, whatever the revoked-keys file holds: the module never
+ * reads it, and here there is none) or the account's own revoked grant.
+ */
+PAM_TEST(revocation_scope_is_logged_from_the_store)
+{
+	struct tkey	mine, all;
+	int64_t		gm, ga;
+	char		want[512];
+
+	keygen(&mine, "mine", "ed25519", NULL);
+	keygen(&all, "all", "ed25519", NULL);
+	gm = grant(&mine, USER, 0, "revoked");
+	ga = grant(&all, USER, 0, NULL);
+	list_key(&all);
+	assert_pam(session(line_of(&mine), ""), PAM_PERM_DENIED);
+	assert_pam(session(line_of(&all), ""), PAM_PERM_DENIED);
+	xsnprintf(want, sizeof(want), "refused revoked key %s for alice from "
+	    RHOST " (revoked for this account; grant %lld)\n", mine.fp,
+	    (long long)gm);
+	assert_log(want);
+	xsnprintf(want, sizeof(want), "refused revoked key %s for alice from "
+	    RHOST " (revoked for every account; grant %lld)\n", all.fp,
+	    (long long)ga);
+	assert_log(want);
+	log_clear();
+	assert_pam(session(line_of(&mine), "mode=audit"), PAM_SUCCESS);
+	assert_pam(session(line_of(&all), "mode=audit"), PAM_SUCCESS);
+	xsnprintf(want, sizeof(want), "revoked key %s for alice from " RHOST
+	    " (revoked for this account; grant %lld): allowed (mode=audit)\n",
+	    mine.fp, (long long)gm);
+	assert_log(want);
+	xsnprintf(want, sizeof(want), "revoked key %s for alice from " RHOST
+	    " (revoked for every account; grant %lld): allowed (mode=audit)\n",
+	    all.fp, (long long)ga);
+	assert_log(want);
+	assert_no_log("revoked-keys");
 }
 
 PAM_TEST(expired_grant_is_refused)
@@ -1508,7 +1629,12 @@ PAM_TEST(busy_write_does_not_change_the_decision)
 /* ------------------------------------------------------------------ */
 /* Options. */
 
-PAM_TEST(bad_options_follow_on_error_as_parsed_so_far)
+/*
+ * Every argument is read: on_error decides wherever it is on the line
+ * (default allow); a malformed or contradicted on_error refuses.  The
+ * key, revoked, is never judged with bad options.
+ */
+PAM_TEST(bad_options_follow_on_error_wherever_it_is)
 {
 	static const struct {
 		const char	*args;
@@ -1518,7 +1644,6 @@ PAM_TEST(bad_options_follow_on_error_as_parsed_so_far)
 		{ "mode=bogus", PAM_SUCCESS },
 		{ "mode=", PAM_SUCCESS },
 		{ "unmanaged=maybe", PAM_SUCCESS },
-		{ "on_error=perhaps", PAM_SUCCESS },
 		{ "timeout_ms=0", PAM_SUCCESS },
 		{ "timeout_ms=60001", PAM_SUCCESS },
 		{ "timeout_ms=12x", PAM_SUCCESS },
@@ -1527,10 +1652,25 @@ PAM_TEST(bad_options_follow_on_error_as_parsed_so_far)
 		{ "timeout_ms=99999999999999999999", PAM_SUCCESS },
 		{ "db=relative/keyadm.db", PAM_SUCCESS },
 		{ "DEBUG", PAM_SUCCESS },
+		{ "on_error=allow frobnicate", PAM_SUCCESS },
+		{ "frobnicate on_error=allow", PAM_SUCCESS },
 		{ "on_error=deny frobnicate", PAM_SESSION_ERR },
 		{ "on_error=deny mode=bogus", PAM_SESSION_ERR },
-		{ "frobnicate on_error=deny", PAM_SUCCESS },
-		{ "on_error=deny on_error=allow frob", PAM_SUCCESS },
+		{ "frobnicate on_error=deny", PAM_SESSION_ERR },
+		{ "mode=bogus on_error=deny", PAM_SESSION_ERR },
+		{ "mode=bogus debug unmanaged=x on_error=deny",
+		    PAM_SESSION_ERR },
+		{ "on_error=deny on_error=deny frob", PAM_SESSION_ERR },
+		/* a bad on_error alone, or contradicted: deny */
+		{ "on_error=perhaps", PAM_SESSION_ERR },
+		{ "on_error=", PAM_SESSION_ERR },
+		{ "on_error=Deny", PAM_SESSION_ERR },
+		{ "on_error=perhaps on_error=allow", PAM_SESSION_ERR },
+		{ "on_error=allow on_error=perhaps", PAM_SESSION_ERR },
+		{ "on_error=deny on_error=allow", PAM_SESSION_ERR },
+		{ "on_error=allow on_error=deny", PAM_SESSION_ERR },
+		{ "on_error=allow mode=audit on_error=deny", PAM_SESSION_ERR },
+		{ "on_error=deny on_error=allow frob", PAM_SESSION_ERR },
 	};
 	struct tkey	k;
 	size_t		i;
@@ -1539,13 +1679,57 @@ PAM_TEST(bad_options_follow_on_error_as_parsed_so_far)
 	grant(&k, USER, 0, "revoked");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		log_clear();
-		assert_pam(session(line_of(&k), cases[i].args), cases[i].want);
-		assert_log("<3>pam_keyadm(" SERVICE ":session): unknown or "
-		    "bad option \"");
+		cr_assert_eq(session(line_of(&k), cases[i].args),
+		    cases[i].want, "\"%s\"\n%s", cases[i].args, logbuf);
+		assert_log("<3>pam_keyadm(" SERVICE ":session): ");
 		assert_log("bad module options; session ");
-		assert_no_log("refused revoked key");
+		assert_no_log("revoked key");
 	}
 	cr_assert_eq(events_get().n, 0);
+}
+
+/* Each bad argument has its own LOG_ERR line; the verdict says why. */
+PAM_TEST(every_bad_option_is_logged)
+{
+	struct tkey	k;
+	int64_t		gid;
+
+	keygen(&k, "alice", "ed25519", NULL);
+	gid = grant(&k, USER, 0, NULL);
+	/* the administrator's line: the typo first, on_error=deny after */
+	assert_pam(session(line_of(&k), "mode=bogus on_error=deny"),
+	    PAM_SESSION_ERR);
+	assert_log("<3>pam_keyadm(" SERVICE ":session): unknown or bad option "
+	    "\"mode=bogus\"\n");
+	assert_log("<3>pam_keyadm(" SERVICE ":session): bad module options; "
+	    "session refused (on_error=deny)\n");
+	assert_no_log("session allowed");
+	log_clear();
+	assert_pam(session(line_of(&k), "frob mode=bogus unmanaged=x "
+	    "timeout_ms=0 on_error=allow"), PAM_SUCCESS);
+	assert_log("unknown or bad option \"frob\"\n");
+	assert_log("unknown or bad option \"mode=bogus\"\n");
+	assert_log("unknown or bad option \"unmanaged=x\"\n");
+	assert_log("unknown or bad option \"timeout_ms=0\"\n");
+	assert_no_log("\"on_error=allow\"");
+	assert_log("bad module options; session allowed (on_error=allow)\n");
+	log_clear();
+	assert_pam(session(line_of(&k), "on_error=deny mode=audit "
+	    "on_error=allow"), PAM_SESSION_ERR);
+	assert_log("<3>pam_keyadm(" SERVICE ":session): option "
+	    "\"on_error=allow\" contradicts an earlier on_error\n");
+	assert_log("bad module options; session refused (on_error is bad: "
+	    "deny)\n");
+	log_clear();
+	assert_pam(session(line_of(&k), "on_error=alow"), PAM_SESSION_ERR);
+	assert_log("unknown or bad option \"on_error=alow\"\n");
+	assert_log("bad module options; session refused (on_error is bad: "
+	    "deny)\n");
+	/* not even a key login gets past a bad line */
+	assert_pam(session("password\n", "frob on_error=deny"),
+	    PAM_SESSION_ERR);
+	assert_pam(session(NULL, "frob"), PAM_SUCCESS);
+	cr_assert_eq(grant_get(gid).use_count, 0);
 }
 
 PAM_TEST(every_option_value_is_understood)
