@@ -76,6 +76,10 @@ take_key(struct ctx *c, struct intake *in, const char *src, size_t lineno,
 	    (*k)->bloblen)) != 0)
 		return r == 1 ? 0 : r;
 	in->judged++;
+	/* the weak-key tables cost a few ms: built for the first RSA key */
+	if ((*k)->type == KT_RSA && c->weak == NULL &&
+	    (r = intake_prepare(c)) != 0)
+		return r;
 	policy_check(&c->cfg.policy, *k, &pr);
 	if (!(in->flags & INTAKE_ONLY_REJECTS) ||
 	    pr.verdict == VERDICT_REJECT)
@@ -360,12 +364,11 @@ intake_init(struct ctx *c, struct intake *in, int flags, intake_take_fn take,
 {
 	int	r;
 
+	(void)c;
 	memset(in, 0, sizeof(*in));
 	in->flags = flags;
 	in->take = take;
 	in->arg = arg;
-	if ((r = intake_prepare(c)) != 0)
-		return r;
 	if (!(flags & INTAKE_EVERY) && (r = fpset_new(&in->seen)) != 0) {
 		msg_err(NULL, "cannot set up the intake: %s",
 		    keyadm_strerror(r));

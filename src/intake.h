@@ -58,7 +58,8 @@ int	intake_prepare(struct ctx *c);
 /*
  * Start an intake: flags, and where accepted keys go (take NULL: they
  * are kept in in->keys).  Keys already seen in this intake are judged
- * once.  0, or a KE_* after a message.
+ * once.  The weak-key tables are built when the first RSA key comes.
+ * 0, or a KE_* after a message.
  */
 int	intake_init(struct ctx *c, struct intake *in, int flags,
 	    intake_take_fn take, void *arg);

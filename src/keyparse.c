@@ -42,6 +42,7 @@
  * reader comes first.
  */
 #ifndef _GNU_SOURCE
+
 #define _GNU_SOURCE		/* memmem */
 #endif
 
@@ -63,6 +64,13 @@
 #include "fpr.h"
 #include "keyformat.h"
 #include "keyparse.h"
+
+/*
+ * One-time library state (STYLE.md 4), set by keyparse_init: SHA-256
+ * fetched once, since OpenSSL 3 fetches it anew for every EVP_sha256()
+ * digest, which costs more than hashing a key.
+ */
+static EVP_MD	*sha256_md;
 
 #define ED25519_PK_LEN	32
 #define SSH_BIGNUM_MAX	2048	/* bytes: OpenSSH reads no larger bignum */
@@ -1203,7 +1211,7 @@ int
 keyparse_fingerprint(const unsigned char *blob, size_t len, char *out,
     size_t outlen)
 {
-	return fpr_sha256(blob, len, out, outlen);
+	return fpr_sha256_md(sha256_md, blob, len, out, outlen);
 }
 
 void
@@ -1233,11 +1241,15 @@ keyparse_list_free(struct keyparse_list *l)
 int
 keyparse_init(void)
 {
+	if (sha256_md == NULL)	/* NULL again: fpr fetches each time */
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	return ssh_init() == SSH_OK ? 0 : KE_INTERNAL;
 }
 
 void
 keyparse_fini(void)
 {
+	EVP_MD_free(sha256_md);
+	sha256_md = NULL;
 	(void)ssh_finalize();
 }
