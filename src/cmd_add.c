@@ -101,6 +101,13 @@ cmd_add(struct ctx *c, int argc, char **argv)
 		msg_err(argv[optind], "%s", r == KE_NOUSER ? "unknown user" :
 		    r == KE_CONFIG ? "home directory is not an absolute path" :
 		    "cannot read the password database");
+		/* --json: one document on every failure, as documented */
+		report_obj_begin(&c->out, NULL);
+		report_bool(&c->out, "changed", 0);
+		report_bool(&c->out, "dry_run", a.dry_run);
+		report_str(&c->out, "user", argv[optind]);
+		report_str(&c->out, "error", keyadm_strerror(r));
+		report_obj_end(&c->out);
 		sshopts_free(&a.so);
 		free(a.opts);
 		return r;
