@@ -308,6 +308,10 @@ tsv_line(struct imp *im, const char *src, size_t lineno, char *line,
 	char			*tab;
 	int			 r;
 
+	if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+		line += 3;	/* a UTF-8 byte order mark */
+		len -= 3;
+	}
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
 	    line[len - 1] == '\t'))
 		len--;

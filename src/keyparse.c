@@ -1163,9 +1163,22 @@ keyparse_chunk(const unsigned char *buf, size_t len, int first,
 	for (off = 0; off < len && (buf[off] == ' ' || buf[off] == '\t' ||
 	    buf[off] == '\r' || buf[off] == '\n'); off++)
 		;
-	/* a blank piece of a longer file holds nothing, and is no error */
-	if (off < len && (ret = judge_buf(buf, len, reason, reasonlen)) != 0)
+	/*
+	 * A blank piece of a longer file holds nothing, and is no error.  The
+	 * rule on the first byte is about the start of a file: a later piece
+	 * may begin with any line of text (a mail's "Équipe"), so only the
+	 * private-key and NUL rules apply to it.
+	 */
+	if (off < len && first &&
+	    (ret = judge_buf(buf, len, reason, reasonlen)) != 0)
 		return ret;
+	if (off < len && !first) {
+		if (has_private_marker(buf, len))
+			return fail(reason, reasonlen, KE_MALFORMED, R_PRIVATE);
+		if (memchr(buf, '\0', len) != NULL)
+			return fail(reason, reasonlen, KE_MALFORMED,
+			    "binary data, not a public key");
+	}
 	return scan_all(buf, len, out, reason, reasonlen);
 }
 

@@ -4,7 +4,7 @@
 
 KEYADM_DEBS="build-essential cmake pkg-config libssh-dev libssl-dev \
 libsqlite3-dev sqlite3 libcriterion-dev libpam0g-dev openssh-client \
-openssh-server mandoc putty-tools openssl python3 strace"
+openssh-server mandoc putty-tools openssl python3 strace bash systemd"
 
 keyadm_deps() {
 	missing=""

@@ -1674,3 +1674,539 @@ Test(cli, list_shows_last_use_and_unused_for)
 	cr_assert_eq(ka(&r, NULL, "list", "--unused-for", "36501", NULL), 64);
 	run_free(&r);
 }
+
+/* ------------------------------------------- check: files of any size */
+
+/*
+ * check reads a file in pieces of at most 64 KiB, cut at line ends outside
+ * PEM and RFC 4716 blocks.  Whatever the cuts, the result must be the one
+ * of reading the file whole: line numbers of the whole file, a block read
+ * as one key wherever it lies, a private key anywhere refusing the file.
+ * Keys here are random Ed25519 blobs (fingerprints computed with OpenSSL)
+ * and ssh-keygen's keys for the blocks that straddle the marks.
+ */
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+
+#include "b64.h"
+
+#define STREAM_PIECE	65536	/* KEYFILE_MAX */
+
+struct stext {
+	char	*p;
+	size_t	 len, cap;
+	long	 lines;		/* complete lines so far */
+};
+
+static void __attribute__((format(printf, 2, 3)))
+st_add(struct stext *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+	size_t	i;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	cr_assert_geq(n, 0);
+	if (b->len + (size_t)n + 1 > b->cap) {
+		b->cap = (b->len + (size_t)n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		cr_assert_not_null(b->p);
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	for (i = b->len; i < b->len + (size_t)n; i++)
+		b->lines += b->p[i] == '\n';
+	b->len += (size_t)n;
+}
+
+/* A random Ed25519 key: blob, "ssh-ed25519 BASE64", fingerprint. */
+struct skey {
+	unsigned char	blob[51];
+	char		tb[128];
+	char		b64[80];
+	char		fp[64];
+};
+
+static void
+st_key(struct skey *k)
+{
+	static const unsigned char head[] = { 0, 0, 0, 11, 's', 's', 'h',
+	    '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0;
+	char		enc[B64_ENCODED_SIZE(EVP_MAX_MD_SIZE)];
+
+	memcpy(k->blob, head, sizeof(head));
+	cr_assert_eq(getrandom(k->blob + 19, 32, 0), 32);
+	(void)b64_encode(k->blob, sizeof(k->blob), k->b64, 1);
+	xsnprintf(k->tb, sizeof(k->tb), "ssh-ed25519 %s", k->b64);
+	cr_assert_eq(EVP_Digest(k->blob, sizeof(k->blob), md, &mdlen,
+	    EVP_sha256(), NULL), 1);
+	(void)b64_encode(md, mdlen, enc, 0);
+	xsnprintf(k->fp, sizeof(k->fp), "SHA256:%s", enc);
+}
+
+/* An RFC 4716 block of k, its data wrapped at 70 columns. */
+static void
+st_rfc4716(struct stext *b, const struct skey *k, long n)
+{
+	size_t	i, len = strlen(k->b64);
+
+	st_add(b, "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"block %ld\"\n",
+	    n);
+	for (i = 0; i < len; i += 70)
+		st_add(b, "%.70s\n", k->b64 + i);
+	st_add(b, "---- END SSH2 PUBLIC KEY ----\n");
+}
+
+/* python3 with d = the JSON document json: eval(expr) printed as JSON (or
+ * as is for a string), without the newline (free it). */
+static char *
+st_py(const char *json, size_t len, const char *expr)
+{
+	static const char script[] =
+	    "import json,sys\n"
+	    "d=json.load(sys.stdin)\n"
+	    "r=eval(sys.argv[1])\n"
+	    "print(r if isinstance(r,str) else json.dumps(r))\n";
+	struct run_result	 r;
+	const char		*argv[] = { "python3", "-c", script, expr,
+				    NULL };
+	char			*out;
+
+	run_prog(&r, json, len, argv, 0);
+	cr_assert_eq(r.status, 0, "python3 on %s: %s", expr, r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	if (out[0] != '\0' && out[strlen(out) - 1] == '\n')
+		out[strlen(out) - 1] = '\0';
+	return out;
+}
+
+#define st_expect(r, expr, want) do {					\
+	char *got_ = st_py((r)->out, (r)->outlen, (expr));		\
+	cr_assert_str_eq(got_, (want), "%s: %.3000s\nexpected %s",	\
+	    (expr), got_, (want));					\
+	free(got_);							\
+} while (0)
+
+/* The reason keyadm check gives for line alone in a file of its own. */
+static char *
+st_reason_alone(const char *line)
+{
+	struct run_result	 r;
+	char			 p[PATH_MAX], text[512], pre[PATH_MAX + 16];
+	char			*why;
+
+	xsnprintf(text, sizeof(text), "%s\n", line);
+	spew(tp(p, "inbox/alone.pub"), text, strlen(text), 0644);
+	cr_assert_eq(ka(&r, NULL, "check", p, NULL), 65, "%s", r.err);
+	xsnprintf(pre, sizeof(pre), "keyadm: %s:1: ", p);
+	cr_assert_eq(strncmp(r.err, pre, strlen(pre)), 0, "%s", r.err);
+	why = strdup(r.err + strlen(pre));
+	cr_assert_not_null(why);
+	run_free(&r);
+	return why;
+}
+
+/*
+ * A file of about total bytes: key lines with comments, blank lines and
+ * CRLF lines in between; bad (may be NULL) on line bad_at.  expect gets
+ * the JSON list [[line, fingerprint], ...] of the good keys in order.
+ */
+static void
+st_big(struct stext *b, size_t total, const char *bad, long bad_at,
+    struct stext *expect)
+{
+	struct skey	k;
+	long		n = 0;
+
+	st_add(expect, "[");
+	while (b->len < total || (bad != NULL && b->lines < bad_at)) {
+		if (bad != NULL && b->lines + 1 == bad_at) {
+			st_add(b, "%s\n", bad);
+			continue;
+		}
+		n++;
+		if (n % 7 == 0) {
+			st_add(b, "# user %ld\n", n);
+			continue;
+		}
+		if (n % 11 == 0) {
+			st_add(b, n % 2 ? "\n" : "  \r\n");
+			continue;
+		}
+		st_key(&k);
+		st_add(expect, "%s[%ld, \"%s\"]", expect->len > 1 ? ", " : "",
+		    b->lines + 1, k.fp);
+		st_add(b, "%s user%ld@host%s\n", k.tb, n, n % 5 ? "" : "\r");
+	}
+	st_add(expect, "]");
+}
+
+Test(cli, check_streams_a_large_file_with_the_whole_files_line_numbers)
+{
+	static const char bad[] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA "
+	    "late@host";
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, e = { NULL, 0, 0, 0 };
+	char			 p[PATH_MAX], ep[PATH_MAX], want[PATH_MAX * 2];
+	char			 expr[PATH_MAX * 2], *why;
+	long			 bad_at = 3187;
+
+	why = st_reason_alone(bad);
+	st_big(&b, 300 * 1024, bad, bad_at, &e);
+	cr_assert_gt(b.len, 200 * 1024);
+	cr_assert_gt(b.lines, bad_at + 100, "the bad line is not late");
+	spew(tp(p, "inbox/big.pub"), b.p, b.len, 0644);
+	spew(tp(ep, "inbox/expect.json"), e.p, e.len, 0644);
+
+	cr_assert_eq(ka(&r, NULL, "check", p, NULL), 65, "%s", r.err);
+	xsnprintf(want, sizeof(want), "keyadm: %s:%ld: %s", p, bad_at, why);
+	assert_stderr(&r, want);
+	run_free(&r);
+
+	/* every good key reported, with its line in the whole file */
+	cr_assert_eq(ka(&r, NULL, "--json", "check", p, NULL), 65);
+	assert_stderr(&r, want);
+	assert_json(&r);
+	xsnprintf(expr, sizeof(expr), "[[x['line'], x['fingerprint']] for x "
+	    "in d if x['verdict'] == 'accept'] == json.load(open('%s'))", ep);
+	st_expect(&r, expr, "true");
+	st_expect(&r, "[x['line'] for x in d if x['verdict'] != 'accept']",
+	    "[3187]");
+	run_free(&r);
+
+	/* standard input: the same */
+	{
+		const char *argv[] = { "--root", T.root, "--json", "check",
+		    "-", NULL };
+		cr_assert_eq(run_keyadm_buf(&r, b.p, b.len, argv), 65);
+		xsnprintf(want, sizeof(want), "keyadm: -:%ld: %s", bad_at,
+		    why);
+		assert_stderr(&r, want);
+		st_expect(&r, expr, "true");
+		st_expect(&r, "[x['line'] for x in d if x['verdict'] != "
+		    "'accept']", "[3187]");
+		run_free(&r);
+	}
+	free(why);
+	free(b.p);
+	free(e.p);
+}
+
+/* A key of ssh-keygen's in a block: its text and fingerprint. */
+struct sblock {
+	char	*text;
+	char	 fp[128];
+	char	 format[16];
+};
+
+static void
+st_block(struct sblock *s, const char *type, unsigned int bits,
+    const char *name, const char *mode, const char *format)
+{
+	struct run_result	 r;
+	char			 pub[PATH_MAX];
+	const char		*argv[] = { "ssh-keygen", "-e", "-m", mode,
+				    "-f", pub, NULL };
+
+	key(type, bits, name, name, pub);
+	ssh_keygen_fingerprint(pub, s->fp, sizeof(s->fp));
+	run_prog(&r, NULL, 0, argv, 0);
+	cr_assert_eq(r.status, 0, "ssh-keygen -e -m %s: %s", mode, r.err);
+	s->text = r.out;
+	r.out = NULL;
+	run_free(&r);
+	cr_assert(strncmp(s->text, "----", 4) == 0, "%s", s->text);
+	xsnprintf(s->format, sizeof(s->format), "%s", format);
+}
+
+Test(cli, check_reads_blocks_that_straddle_the_piece_marks)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, e = { NULL, 0, 0, 0 };
+	struct sblock		 sb[6];
+	struct skey		 k;
+	char			 p[PATH_MAX], ep[PATH_MAX], expr[PATH_MAX * 2];
+	size_t			 mark, blen, i, straddle = 0;
+	long			 n = 0, nkeys = 0, start_line;
+
+	st_block(&sb[0], "ecdsa", 521, "s1", "RFC4716", "rfc4716");
+	st_block(&sb[1], "ecdsa", 521, "s2", "PKCS8", "spki");
+	st_block(&sb[2], "rsa", 3072, "s3", "PEM", "pkcs1");
+	st_block(&sb[3], "ecdsa", 384, "s4", "RFC4716", "rfc4716");
+	st_block(&sb[4], "rsa", 3072, "s5", "PKCS8", "spki");
+	st_block(&sb[5], "ecdsa", 256, "s6", "PEM", "x");
+	free(sb[5].text);		/* no PKCS#1 for ECDSA: SPKI */
+	st_block(&sb[5], "ecdsa", 256, "s6b", "PKCS8", "spki");
+
+	st_add(&e, "[");
+	for (i = 0; i < 6; i++) {
+		mark = (i + 1) * (STREAM_PIECE / 2);
+		blen = strlen(sb[i].text);
+		/* one-line keys up to the block */
+		while (b.len + 120 < mark - blen / 2) {
+			st_key(&k);
+			st_add(&e, "%s[%ld, \"%s\"]", e.len > 1 ? ", " : "",
+			    b.lines + 1, k.fp);
+			st_add(&b, "%s k%ld\n", k.tb, ++n);
+			nkeys++;
+		}
+		while (b.len < mark - blen / 2)
+			st_add(&b, "#\n");
+		/* ssh-keygen's block across the mark */
+		start_line = b.lines + 1;
+		cr_assert(b.len < mark && b.len + blen > mark);
+		straddle++;
+		st_add(&b, "%s", sb[i].text);
+		st_add(&e, ", [%ld, \"%s\"]", start_line, sb[i].fp);
+		nkeys++;
+		/* then blocks back to back: wherever a cut falls after the
+		 * mark (a piece ends at the first line end past it), it
+		 * falls in one */
+		while (b.len < mark + 3500) {
+			st_key(&k);
+			st_add(&e, ", [%ld, \"%s\"]", b.lines + 1, k.fp);
+			st_rfc4716(&b, &k, ++n);
+			nkeys++;
+		}
+	}
+	for (i = 0; i < 40; i++) {
+		st_key(&k);
+		st_add(&e, ", [%ld, \"%s\"]", b.lines + 1, k.fp);
+		st_add(&b, "%s k%ld\n", k.tb, ++n);
+		nkeys++;
+	}
+	st_add(&e, "]");
+	cr_assert_eq(straddle, 6);
+	spew(tp(p, "inbox/blocks.pub"), b.p, b.len, 0644);
+	spew(tp(ep, "inbox/expect.json"), e.p, e.len, 0644);
+
+	cr_assert_eq(ka(&r, NULL, "--json", "check", p, NULL), 0, "%s", r.err);
+	assert_stderr(&r, "");
+	assert_json(&r);
+	xsnprintf(expr, sizeof(expr), "[[x['line'], x['fingerprint']] for x "
+	    "in d] == json.load(open('%s'))", ep);
+	st_expect(&r, expr, "true");
+	xsnprintf(expr, sizeof(expr), "len(d) == %ld and all(x['verdict'] == "
+	    "'accept' for x in d)", nkeys);
+	st_expect(&r, expr, "true");
+	for (i = 0; i < 6; i++) {
+		xsnprintf(expr, sizeof(expr), "[x['format'] for x in d if "
+		    "x['fingerprint'] == '%s']", sb[i].fp);
+		xsnprintf(p, sizeof(p), "[\"%s\"]", sb[i].format);
+		st_expect(&r, expr, p);
+	}
+	run_free(&r);
+	/* standard input: the same keys */
+	{
+		const char *argv[] = { "--root", T.root, "--json", "check",
+		    "-", NULL };
+		cr_assert_eq(run_keyadm_buf(&r, b.p, b.len, argv), 0, "%s",
+		    r.err);
+		xsnprintf(expr, sizeof(expr), "[[x['line'], x['fingerprint']] "
+		    "for x in d] == json.load(open('%s'))", ep);
+		st_expect(&r, expr, "true");
+		run_free(&r);
+	}
+	for (i = 0; i < 6; i++)
+		free(sb[i].text);
+	free(b.p);
+	free(e.p);
+}
+
+Test(cli, check_refuses_a_large_file_with_a_private_key_late_in_it)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, e = { NULL, 0, 0, 0 };
+	struct stext		 e2 = { NULL, 0, 0, 0 };
+	char			 p[PATH_MAX], priv[PATH_MAX], *secret, *line;
+	char			*save = NULL;
+	const char		*argv[] = { "--root", T.root, "check", "-",
+				    NULL };
+
+	tree_keygen(&T, "ed25519", 0, "secret@host", "k", priv, sizeof(priv));
+	secret = slurp(priv, NULL);
+	st_big(&b, 170 * 1024, NULL, 0, &e);
+	st_add(&b, "%s", secret);
+	st_big(&b, 230 * 1024, NULL, 0, &e2);
+	spew(tp(p, "inbox/big.pub"), b.p, b.len, 0644);
+
+	cr_assert_eq(ka(&r, NULL, "check", p, NULL), 65, "%s", r.err);
+	cr_assert(mem_contains(r.err, r.errlen, p) && mem_contains(r.err,
+	    r.errlen, ": this is a private key: the user must make a new key "
+	    "pair and send only the .pub file\n"), "%s", r.err);
+	for (line = strtok_r(secret, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "-----", 5) == 0)
+			continue;
+		cr_assert(!mem_contains(r.out, r.outlen, line) &&
+		    !mem_contains(r.err, r.errlen, line),
+		    "private key material printed");
+	}
+	run_free(&r);
+
+	cr_assert_eq(run_keyadm_buf(&r, b.p, b.len, argv), 65, "%s", r.err);
+	cr_assert(mem_contains(r.err, r.errlen, ": this is a private key: "
+	    "the user must make a new key pair and send only the .pub "
+	    "file\n"), "%s", r.err);
+	free(secret);
+	secret = slurp(priv, NULL);
+	save = NULL;
+	for (line = strtok_r(secret, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "-----", 5) == 0)
+			continue;
+		cr_assert(!mem_contains(r.out, r.outlen, line) &&
+		    !mem_contains(r.err, r.errlen, line),
+		    "private key material printed");
+	}
+	run_free(&r);
+	free(secret);
+	free(b.p);
+	free(e.p);
+	free(e2.p);
+}
+
+Test(cli, check_file_without_keys_of_any_size)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 };
+	char			 p[PATH_MAX], want[PATH_MAX * 2];
+	const char		*argv[] = { "--root", T.root, "check", "-",
+				    NULL };
+	int			 big;
+
+	for (big = 0; big <= 1; big++) {
+		/* blank lines only */
+		b.len = 0;
+		b.lines = 0;
+		while (b.len < (big ? 150 * 1024 : 100))
+			st_add(&b, b.lines % 3 ? "\n" : "  \t\r\n");
+		spew(tp(p, "inbox/blank.pub"), b.p, b.len, 0644);
+		cr_assert_eq(ka(&r, NULL, "check", p, NULL), 65, "%s", r.err);
+		xsnprintf(want, sizeof(want), "keyadm: %s: empty file\n", p);
+		if (strcmp(r.err, want) != 0)
+			xsnprintf(want, sizeof(want), "keyadm: %s: no public "
+			    "key in the file\n", p);
+		assert_stderr(&r, want);
+		cr_assert_eq(r.outlen, 0, "%s", r.out);
+		run_free(&r);
+		/* comments only */
+		b.len = 0;
+		b.lines = 0;
+		while (b.len < (big ? 150 * 1024 : 100))
+			st_add(&b, "# no key here, line %ld\n", b.lines + 1);
+		spew(tp(p, "inbox/comments.pub"), b.p, b.len, 0644);
+		cr_assert_eq(ka(&r, NULL, "check", p, NULL), 65, "%s", r.err);
+		assert_stderr_line(&r, "%s: no public key in the file", p);
+		cr_assert_eq(r.outlen, 0, "%s", r.out);
+		run_free(&r);
+		cr_assert_eq(run_keyadm_buf(&r, b.p, b.len, argv), 65);
+		assert_stderr_line(&r, "standard input: no public key in the "
+		    "file");
+		run_free(&r);
+	}
+	free(b.p);
+}
+
+Test(cli, check_judges_a_repeated_key_once)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, e = { NULL, 0, 0, 0 };
+	struct skey		 k1, k2;
+	char			 p[PATH_MAX], expr[512];
+
+	st_key(&k1);
+	st_key(&k2);
+	st_add(&b, "%s a\n%s b\n%s a again\n", k1.tb, k2.tb, k1.tb);
+	spew(tp(p, "inbox/two.pub"), b.p, b.len, 0644);
+	cr_assert_eq(ka(&r, NULL, "--json", "check", p, NULL), 0, "%s", r.err);
+	xsnprintf(expr, sizeof(expr), "[[x['line'], x['fingerprint']] for x "
+	    "in d] == [[1, '%s'], [2, '%s']]", k1.fp, k2.fp);
+	st_expect(&r, expr, "true");
+	run_free(&r);
+	/* the repeat far away, in another piece */
+	b.len = 0;
+	b.lines = 0;
+	st_add(&b, "%s first\n", k1.tb);
+	st_big(&b, 150 * 1024, NULL, 0, &e);
+	st_add(&b, "%s again\n", k1.tb);
+	spew(tp(p, "inbox/big.pub"), b.p, b.len, 0644);
+	cr_assert_eq(ka(&r, NULL, "--json", "check", p, NULL), 0, "%s", r.err);
+	xsnprintf(expr, sizeof(expr), "[x['line'] for x in d if "
+	    "x['fingerprint'] == '%s']", k1.fp);
+	st_expect(&r, expr, "[1]");
+	run_free(&r);
+	free(b.p);
+	free(e.p);
+}
+
+Test(cli, add_still_refuses_a_file_over_64k)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, e = { NULL, 0, 0, 0 };
+	char			 p[PATH_MAX];
+
+	st_big(&b, 70 * 1024, NULL, 0, &e);
+	spew(tp(p, "inbox/big.pub"), b.p, b.len, 0644);
+	cr_assert_eq(ka(&r, NULL, "add", "alice", p, NULL), 65, "%s", r.err);
+	cr_assert(mem_contains(r.err, r.errlen, "big.pub: larger than 65536 "
+	    "bytes, not a public key\n"), "stderr: %s", r.err);
+	run_free(&r);
+	assert_absent(tp(p, "home/alice/.ssh"));
+	assert_absent(tp(p, "var/lib/keyadm/keyadm.db"));
+	/* check takes it */
+	cr_assert_eq(ka(&r, NULL, "check", tp(p, "inbox/big.pub"), NULL), 0,
+	    "%s", r.err);
+	run_free(&r);
+	free(b.p);
+	free(e.p);
+}
+
+Test(cli, check_result_does_not_depend_on_where_pieces_are_cut)
+{
+	struct run_result	 r;
+	struct stext		 b = { NULL, 0, 0, 0 }, s = { NULL, 0, 0, 0 };
+	struct skey		 k;
+	char			 p[PATH_MAX], err[1024];
+	long			 n = 0;
+	int			 status;
+
+	/* text between the keys, as pasted from a mail; some of its lines
+	 * start with a non-ASCII letter.  A small file like it is fine: */
+	st_key(&k);
+	st_add(&s, "%s a\n\xc3\x89quipe r\xc3\xa9seau: cl\xc3\xa9 de Zo\xc3\xa9"
+	    "\n%s b\n", k.tb, k.tb);
+	spew(tp(p, "inbox/small.pub"), s.p, s.len, 0644);
+	cr_assert_eq(ka(&r, NULL, "check", p, NULL), 0, "%s", r.err);
+	assert_stderr(&r, "");
+	run_free(&r);
+	/* ... and so must a big one be, with such lines where pieces end */
+	while (b.len < 150 * 1024) {
+		size_t mod = b.len % (STREAM_PIECE / 2);
+		if (mod > STREAM_PIECE / 2 - 2000 || (b.len > 1000 &&
+		    mod < 3000))
+			st_add(&b, "\xc3\x89quipe r\xc3\xa9seau, ligne %ld\n",
+			    ++n);
+		else {
+			st_key(&k);
+			st_add(&b, "%s k%ld\n", k.tb, ++n);
+		}
+	}
+	spew(tp(p, "inbox/big.pub"), b.p, b.len, 0644);
+	free(b.p);
+	free(s.p);
+	(void)ka(&r, NULL, "check", p, NULL);
+	status = r.status;
+	xsnprintf(err, sizeof(err), "%.1000s", r.err);
+	run_free(&r);			/* nothing left to leak on failure */
+	cr_assert_eq(status, 0, "exit %d: %s", status, err);
+	cr_assert_str_empty(err);
+}

@@ -1992,3 +1992,186 @@ Test(keyparse, b64_decode_is_strict)
 	cr_assert_eq(b64_decode("Zm9vYmFy", 8, out, 5), -1, "overflow");
 	cr_assert_eq(b64_decode("Zm9vYmE=", 8, out, 5), 5);
 }
+
+/* ---- keyparse_chunk: one piece of a streamed submission --------------- */
+
+static int
+parse_chunk(const char *buf, size_t len, int first,
+    struct keyparse_list **l, char *reason)
+{
+	return keyparse_chunk((const unsigned char *)buf, len, first, l,
+	    reason, KEYPARSE_REASON_MAX);
+}
+
+/* A piece that must give an empty list and no error. */
+static void
+expect_empty_chunk(const char *buf, size_t len, int first)
+{
+	struct keyparse_list	*l = NULL;
+	char			 reason[KEYPARSE_REASON_MAX];
+
+	cr_assert_eq(parse_chunk(buf, len, first, &l, reason), 0,
+	    "first=%d: %s", first, reason);
+	cr_assert_not_null(l, "first=%d: no list", first);
+	cr_assert_eq(l->n, 0, "first=%d: %zu results", first, l->n);
+	keyparse_list_free(l);
+}
+
+Test(keyparse, chunk_blank_piece_is_an_empty_list)
+{
+	static const char blank[] = " \r\n\n\t\n\r\n   \n";
+	static const char comments[] = "# a comment\n\n# another\r\n";
+	int	first;
+
+	for (first = 0; first <= 1; first++) {
+		expect_empty_chunk(blank, sizeof(blank) - 1, first);
+		expect_empty_chunk("\n", 1, first);
+		expect_empty_chunk("", 0, first);
+		expect_empty_chunk(comments, sizeof(comments) - 1, first);
+	}
+	/* the first piece may be a BOM and nothing else */
+	expect_empty_chunk("\xef\xbb\xbf", 3, 1);
+	expect_empty_chunk("\xef\xbb\xbf\r\n\r\n", 7, 1);
+}
+
+Test(keyparse, chunk_refuses_private_key_marker)
+{
+	static const char	 putty[] = "\n\nPuTTY-User-Key-File-3: "
+				    "ssh-ed25519\nEncryption: none\n";
+	struct keyparse_list	*l = (struct keyparse_list *)0x1;
+	char			*a = vector_text("ed25519_1.pub");
+	char			 buf[4096], reason[KEYPARSE_REASON_MAX];
+	int			 first;
+
+	snprintf(buf, sizeof(buf), "%s\n-----BEGIN OPENSSH PRIVATE KEY-----\n"
+	    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+	    "-----END OPENSSH PRIVATE KEY-----\n", a);
+	for (first = 0; first <= 1; first++) {
+		l = (struct keyparse_list *)0x1;
+		cr_assert_eq(parse_chunk(buf, strlen(buf), first, &l, reason),
+		    KE_MALFORMED, "first=%d", first);
+		cr_assert_null(l);
+		cr_assert_str_eq(reason, R_PRIVATE);
+		/* never the key material */
+		cr_assert_null(strstr(reason, "b3BlbnNzaC1r"));
+	}
+	/* the PuTTY form, alone in a later piece */
+	l = (struct keyparse_list *)0x1;
+	cr_assert_eq(parse_chunk(putty, sizeof(putty) - 1, 0, &l, reason),
+	    KE_MALFORMED);
+	cr_assert_null(l);
+	cr_assert_str_eq(reason, R_PRIVATE);
+	free(a);
+}
+
+Test(keyparse, chunk_refuses_binary_and_oversize)
+{
+	struct keyparse_list	*l = (struct keyparse_list *)0x1;
+	char			*a = vector_text("ed25519_1.pub");
+	char			*big, reason[KEYPARSE_REASON_MAX];
+	size_t			 len = strlen(a);
+
+	a[len / 2] = '\0';
+	cr_assert_eq(parse_chunk(a, len, 0, &l, reason), KE_MALFORMED);
+	cr_assert_null(l);
+	cr_assert_str_eq(reason, "binary data, not a public key");
+	free(a);
+	big = malloc(KEYFILE_MAX + 1);
+	cr_assert_not_null(big);
+	memset(big, '\n', KEYFILE_MAX + 1);
+	l = (struct keyparse_list *)0x1;
+	cr_assert_eq(parse_chunk(big, KEYFILE_MAX + 1, 0, &l, reason),
+	    KE_MALFORMED);
+	cr_assert_null(l);
+	cr_assert_str_eq(reason, "file too large");
+	/* a piece of exactly KEYFILE_MAX bytes is allowed */
+	expect_empty_chunk(big, KEYFILE_MAX, 0);
+	free(big);
+}
+
+Test(keyparse, chunk_strips_bom_only_in_the_first_piece)
+{
+	struct keyparse_list	*l = NULL;
+	char			*a = vector_text("ed25519_1.pub");
+	char			 buf[2048], reason[KEYPARSE_REASON_MAX];
+	int			 r;
+
+	a[strcspn(a, "\n")] = '\0';
+	snprintf(buf, sizeof(buf), "\xef\xbb\xbf%s\r\n", a);
+	cr_assert_eq(parse_chunk(buf, strlen(buf), 1, &l, reason), 0, "%s",
+	    reason);
+	cr_assert_eq(l->n, 1);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_eq(l->items[0].lineno, 1);
+	cr_assert_str_eq(l->items[0].key->comment, "ED25519 test key #1");
+	keyparse_list_free(l);
+	/* in a later piece the same bytes are no BOM: no key comes out */
+	l = NULL;
+	r = parse_chunk(buf, strlen(buf), 0, &l, reason);
+	if (r == 0) {
+		cr_assert_not_null(l);
+		cr_assert(l->n == 0 || l->items[0].err != 0,
+		    "a BOM in the middle of a file was stripped");
+		keyparse_list_free(l);
+	} else {
+		cr_assert_null(l);
+	}
+	free(a);
+}
+
+Test(keyparse, chunk_numbers_lines_from_the_start_of_the_piece)
+{
+	struct keyparse_list	*l = NULL;
+	char			*a = vector_text("ed25519_1.pub");
+	char			*b = vector_text("ecdsa_1.pub");
+	char			 buf[4096], reason[KEYPARSE_REASON_MAX];
+	int			 first;
+
+	a[strcspn(a, "\n")] = '\0';
+	b[strcspn(b, "\n")] = '\0';
+	snprintf(buf, sizeof(buf), "\n# comment\r\n\n%s\r\nssh-ed25519 AAAA "
+	    "broken\n\n%s", a, b);	/* no final newline: the file's end */
+	for (first = 0; first <= 1; first++) {
+		l = NULL;
+		cr_assert_eq(parse_chunk(buf, strlen(buf), first, &l, reason),
+		    0, "%s", reason);
+		cr_assert_eq(l->n, 3);
+		cr_assert_eq(l->items[0].lineno, 4);
+		cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+		cr_assert_eq(l->items[1].lineno, 5);
+		cr_assert_eq(l->items[1].err, KE_MALFORMED);
+		cr_assert_null(l->items[1].key);
+		cr_assert_eq(l->items[2].lineno, 7);
+		cr_assert_eq(l->items[2].err, 0, "%s", l->items[2].reason);
+		cr_assert_eq(l->items[2].key->type, KT_ECDSA_P256);
+		keyparse_list_free(l);
+	}
+	free(a);
+	free(b);
+}
+
+Test(keyparse, chunk_reads_a_whole_rfc4716_block)
+{
+	struct keyparse_list	*l = NULL;
+	struct pubkey		*k = vector_key("ed25519_1.pub");
+	char			 buf[4096], reason[KEYPARSE_REASON_MAX];
+	size_t			 n = strlen(k->b64), i, off;
+
+	/* the block's data wrapped at 20 columns, a continued header */
+	off = (size_t)snprintf(buf, sizeof(buf), "\n---- BEGIN SSH2 PUBLIC "
+	    "KEY ----\nComment: \"a \\\nb\"\n");
+	for (i = 0; i < n; i += 20)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "%.20s\n", k->b64 + i);
+	snprintf(buf + off, sizeof(buf) - off, "---- END SSH2 PUBLIC KEY "
+	    "----\n\n");
+	cr_assert_eq(parse_chunk(buf, strlen(buf), 0, &l, reason), 0, "%s",
+	    reason);
+	cr_assert_eq(l->n, 1);
+	cr_assert_eq(l->items[0].err, 0, "%s", l->items[0].reason);
+	cr_assert_eq(l->items[0].lineno, 2);
+	cr_assert_eq(l->items[0].format, KF_RFC4716);
+	cr_assert_str_eq(l->items[0].key->fingerprint, k->fingerprint);
+	keyparse_list_free(l);
+	pubkey_free(k);
+}
