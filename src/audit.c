@@ -492,7 +492,7 @@ check_ungranted(struct acct_run *ar, const char *fp, size_t line,
 		    "it");
 	return add_finding(a, AK_UNMANAGED_KEY, u, ar->kf->disp, fp, line,
 	    "not recorded by keyadm (added by hand?); keyadm adopt %s "
-	    "records it, keyadm revoke removes it", u);
+	    "records it, keyadm revoke KEY.pub --user %s removes it", u, u);
 }
 
 /* The key on line idx against the store. */
@@ -512,7 +512,7 @@ check_granted(struct acct_run *ar, const char *fp, size_t idx)
 	if (audit_revoked(a, fp))
 		return add_finding(a, AK_REVOKED_KEY, u, ar->kf->disp, fp,
 		    idx + 1, "revoked for every account but still in the "
-		    "file; keyadm revoke removes it");
+		    "file; keyadm revoke %s --user %s removes it", fp, u);
 	if (act == NULL)
 		return check_ungranted(ar, fp, idx + 1, last);
 	if (act->expires_at != 0 && act->expires_at <= a->c->now)
