@@ -22,6 +22,12 @@
  * error) has recorded no grant, and its keys are reported as rejected;
  * the others go on.  A store failure stops the run.
  *
+ * XXX Most of an import's time on a slow disk is two fsyncs per account
+ * (file and directory, safefs_replace).  Writing a batch's temporaries,
+ * one syncfs(2), the renames and a second syncfs(2) would keep the
+ * guarantee at a fraction of the cost, but needs every file of the batch
+ * locked at once (docs/BENCHMARKS.md, B3).
+ *
  * MUST: keydir entries are opened relative to the directory's descriptor
  * with O_NOFOLLOW (safefs_read_input_at): a link or a FIFO is refused.
  * MUST: a revoked key is rejected (add --force reinstates one key at a
