@@ -15,6 +15,8 @@
 
 #include "fuzz.h"
 
+#define DISP	"/etc/ssh/keyadm_revoked_keys"	/* as in messages */
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -69,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	rf->dirfd = -1;
-	(void)snprintf(rf->disp, sizeof(rf->disp), "%s", "/etc/ssh/keyadm_revoked_keys");
+	(void)snprintf(rf->disp, sizeof(rf->disp), "%s", DISP);
 	msg[0] = '\0';
 	r = load(rf, buf, size, msg, sizeof(msg));
 	if (r != 0)

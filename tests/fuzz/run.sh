@@ -32,6 +32,12 @@ all="keyparse_buf keyformat keyparse_line blob authkeys sshopts config
 revfile denylist pam_info"
 targets=${KEYADM_FUZZ_TARGETS:-$all}
 
+# --- what keyadm needs to build (installed when root) ------------------
+if [ -f "$top/tests/deps.sh" ]; then
+	. "$top/tests/deps.sh"
+	keyadm_deps || exit 1
+fi
+
 # --- the compiler ------------------------------------------------------
 cc=${CC:-}
 if [ -z "$cc" ]; then
@@ -87,10 +93,6 @@ put() {		# put TARGET FILE...: copy files as seeds
 		cp "$_f" "$seeds/$_t/$n-${_f##*/}"
 	done
 }
-gen() {		# gen TARGET NAME: stdin becomes a seed
-	n=$((n + 1))
-	cat >"$seeds/$1/$n-$2"
-}
 ossh=$vectors/openssh-sshkey
 bad=$vectors/badkeys
 [ -d "$ossh" ] || echo "run.sh: no test vectors at $vectors;" \
@@ -107,10 +109,11 @@ for f in $pubs; do
 	set -- $(head -n 1 "$f")
 	set +f
 	[ $# -ge 2 ] || continue
-	printf '%s %s\n' "$1" "$2" | gen revfile "${f##*/}"
-	printf 'publickey %s %s\n' "$1" "$2" | gen pam_info "${f##*/}"
-	{ printf '\377'; printf '%s' "$2" | base64 -d 2>/dev/null; } |
-	    gen blob "${f##*/}.bin"
+	n=$((n + 1))
+	printf '%s %s\n' "$1" "$2" >"$seeds/revfile/$n-${f##*/}"
+	printf 'publickey %s %s\n' "$1" "$2" >"$seeds/pam_info/$n-${f##*/}"
+	{ printf '\377'; printf '%s' "$2" | base64 -d 2>/dev/null; } \
+	    >"$seeds/blob/$n-${f##*/}.bin"
 done
 for f in $(find "$bad" "$top/tests/data/keys" "$top/tests/data/cli" \
     -type f 2>/dev/null | sort); do
@@ -120,12 +123,28 @@ for f in $(find "$bad" "$top/tests/data/keys" "$top/tests/data/cli" \
 	head -n 1 "$f" | grep -q -- '-----BEGIN\|---- BEGIN' &&
 	    put keyformat "$f"
 done
+# keyformat also takes a block's body (selector byte, then the DER): the
+# bodies of the PEM public keys among the vectors.
+pem_body() {	# pem_body FILE LABEL: the decoded body of LABEL blocks
+	sed -n "/^-----BEGIN $2-----/,/^-----END $2-----/p" "$1" |
+	    grep -v -- '^-----' | base64 -d 2>/dev/null
+}
+for f in $(find "$bad" "$top/tests/data/keys" -type f 2>/dev/null | sort); do
+	n=$((n + 1))
+	grep -q -- '^-----BEGIN PUBLIC KEY-----' "$f" &&
+	    { printf '\001'; pem_body "$f" "PUBLIC KEY"; } \
+	    >"$seeds/keyformat/$n-${f##*/}.spki.bin"
+	grep -q -- '^-----BEGIN RSA PUBLIC KEY-----' "$f" &&
+	    { printf '\002'; pem_body "$f" "RSA PUBLIC KEY"; } \
+	    >"$seeds/keyformat/$n-${f##*/}.pkcs1.bin"
+done
 put denylist "$ossh"/*.fp
 put authkeys "$top"/tests/data/authkeys/*/* \
     "$top"/tests/data/cli/preexisting-authorized_keys
 put config "$top"/packaging/keyadm.conf
 put keyparse_buf "$fuzzdir"/seeds/keyformat/*
-echo "== $n seed files from $vectors, tests/data and tests/fuzz/seeds"
+echo "== $(find "$seeds" -type f | wc -l) seed files from $vectors," \
+    "tests/data and tests/fuzz/seeds"
 
 dict_of() {
 	case $1 in
@@ -153,7 +172,8 @@ maxlen_of() {
 	esac
 }
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
+asan=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # --- replay past crashes -------------------------------------------------
@@ -183,8 +203,8 @@ fuzz_one() {
 summary() {	# one line per target from its log
 	t=$1
 	log=$build/fuzz-$t.log
-	cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 |
-	    sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1 ft \2 corp \3/p')
+	cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -n \
+	    's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1 ft \2 corp \3/p')
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	printf '%-14s %s, %s runs, %s exec/s\n' "$t" "${cov:-cov ?}" \
@@ -227,8 +247,11 @@ for t in $failed; do
 	repro=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
 	    tail -n 1)
 	echo >&2
-	echo "FAIL $t: $(grep -m 1 -E 'ERROR: |runtime error:|invariant broken|ERROR: libFuzzer' "$log")" >&2
-	grep -E '^ +#[0-9]+ ' "$log" | head -n 12 >&2
+	what=$(grep -m 1 -E 'ERROR: |runtime error:|invariant broken' "$log")
+	echo "FAIL $t: $what" >&2
+	grep -E '^ +#[0-9]+ ' "$log" | grep -v -E \
+	    'fuzzer::|__sanitizer_print|libc\.so|abort\.c|raise\.c|_start' |
+	    head -n 12 >&2
 	echo "reproducer: ${repro:-none written, see $log}" >&2
 	[ -n "$repro" ] && echo "replay: $bin/fuzz_$t $repro" >&2
 	status=1
