@@ -141,7 +141,8 @@ enum field {
 	F_END = 0,
 	F_BYTES,	/* a non-empty string or mpint */
 	F_ED25519,	/* a 32-byte string */
-	F_CURVE		/* a string equal to keytype.curve */
+	F_CURVE,	/* a string equal to keytype.curve */
+	F_CSTRING	/* a string without NUL, maybe empty (sk application) */
 };
 
 struct keytype {
@@ -164,9 +165,9 @@ static const struct keytype keytypes[] = {
 	    "nistp521", { F_CURVE, F_BYTES } },
 	{ "sk-ecdsa-sha2-nistp256@openssh.com",
 	    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "nistp256",
-	    { F_CURVE, F_BYTES, F_BYTES } },	/* curve, Q, application */
+	    { F_CURVE, F_BYTES, F_CSTRING } },	/* curve, Q, application */
 	{ "sk-ssh-ed25519@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
-	    NULL, { F_ED25519, F_BYTES } },		/* pk, application */
+	    NULL, { F_ED25519, F_CSTRING } },	/* pk, application */
 	{ "ssh-dss", "ssh-dss-cert-v01@openssh.com", NULL,
 	    { F_BYTES, F_BYTES, F_BYTES, F_BYTES } },	/* p, q, g, y */
 };
@@ -222,7 +223,18 @@ rd_fields(struct rd *r, const struct keytype *kt)
 	size_t			 n, i;
 
 	for (i = 0; i < FIELDS_MAX && kt->fields[i] != F_END; i++) {
-		if (rd_string(r, &s, &n) != 0 || n == 0)
+		if (rd_string(r, &s, &n) != 0)
+			return -1;
+		/*
+		 * OpenSSH reads an sk key's application as a C string: empty
+		 * is a key it accepts (and keyparse too), a NUL inside is not.
+		 */
+		if (kt->fields[i] == F_CSTRING) {
+			if (memchr(s, '\0', n) != NULL)
+				return -1;
+			continue;
+		}
+		if (n == 0)
 			return -1;
 		if (kt->fields[i] == F_ED25519 && n != ED25519_PK_LEN)
 			return -1;

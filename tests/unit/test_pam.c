@@ -946,6 +946,71 @@ PAM_TEST(security_key_line_with_signature_count_is_judged)
 	assert_pam(session(info, "on_error=deny"), PAM_SESSION_ERR);
 }
 
+/*
+ * An sk key whose application string is empty: OpenSSH reads it (and
+ * keyparse too), so the module must judge it, not take the on_error path
+ * (found by fuzz_blob; tests/fuzz/regress/blob/).  A NUL inside the
+ * application is a key OpenSSH refuses: malformed here too.
+ */
+PAM_TEST(security_key_with_empty_application_is_judged)
+{
+	struct tkey		 ed, ec, sk;
+	struct blob		 b;
+	const unsigned char	*s;
+	size_t			 n;
+	char			 sshfp[FPR_MAX], want[512];
+
+	keygen(&ed, "ed", "ed25519", NULL);
+	keygen(&ec, "ec", "ecdsa", "256");
+	memset(&b, 0, sizeof(b));
+	put_cstr(&b, "sk-ssh-ed25519@openssh.com");
+	get_string(&ed, 1, &s, &n);
+	put_string(&b, s, n);
+	put_string(&b, "", 0);
+	key_from_blob(&sk, "sked", "sk-ssh-ed25519@openssh.com", &b);
+	keygen_fp(sk.pub, sshfp, sizeof(sshfp));
+	cr_assert_str_eq(sk.fp, sshfp);
+	grant(&ed, USER, 0, NULL);	/* a store to look in */
+	assert_pam(session(line_of(&sk), "unmanaged=deny"), PAM_PERM_DENIED);
+	assert_no_log("on_error");
+	grant(&sk, USER, 0, NULL);
+	assert_pam(session(line_of(&sk), "on_error=deny"), PAM_SUCCESS);
+	list_key(&sk);
+	log_clear();
+	assert_pam(session(line_of(&sk), ""), PAM_PERM_DENIED);
+	xsnprintf(want, sizeof(want), "refused revoked key %s for alice",
+	    sk.fp);
+	assert_log(want);
+	assert_no_log("on_error");
+
+	memset(&b, 0, sizeof(b));
+	put_cstr(&b, "sk-ecdsa-sha2-nistp256@openssh.com");
+	put_cstr(&b, "nistp256");
+	get_string(&ec, 2, &s, &n);
+	put_string(&b, s, n);
+	put_string(&b, "", 0);
+	key_from_blob(&sk, "skec", "sk-ecdsa-sha2-nistp256@openssh.com", &b);
+	keygen_fp(sk.pub, sshfp, sizeof(sshfp));
+	cr_assert_str_eq(sk.fp, sshfp);
+	list_key(&sk);
+	assert_pam(session(line_of(&sk), ""), PAM_PERM_DENIED);
+
+	/* "ssh\0x": not a key OpenSSH reads */
+	memset(&b, 0, sizeof(b));
+	put_cstr(&b, "sk-ssh-ed25519@openssh.com");
+	get_string(&ed, 1, &s, &n);
+	put_string(&b, s, n);
+	put_string(&b, "ssh\0x", 5);
+	{
+		char	b64[B64MAX], info[B64MAX + 256];
+
+		b64_encode(b.b, b.len, b64, 1);
+		xsnprintf(info, sizeof(info), "publickey "
+		    "sk-ssh-ed25519@openssh.com %s\n", b64);
+		assert_pam(session(info, "on_error=deny"), PAM_SESSION_ERR);
+	}
+}
+
 /* A key and its certificate in one login: one use, one event. */
 PAM_TEST(a_key_twice_in_one_login_is_recorded_once)
 {
