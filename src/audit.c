@@ -222,7 +222,7 @@ audit_init(struct audit *a, struct ctx *c, struct store *st)
 	memset(&acc, 0, sizeof(acc));
 	if ((r = store_revocations_each(st, revoked_cb, &acc)) != 0) {
 		free_strv(acc.v, acc.n);
-		return r;
+		return ctx_store_fail(c, st, r);
 	}
 	if (acc.n > 1)
 		qsort(acc.v, acc.n, sizeof(*acc.v), cmp_str);
@@ -884,8 +884,8 @@ audit_account(struct audit *a, const struct account *acct, char *msg,
 	ar.kf = &kf;
 	/* under the file's lock: a concurrent change is wholly in or out */
 	if ((r2 = ugrants_load(a, acct->name, &ar.ug)) != 0) {
-		(void)snprintf(msg, msglen, "%s: %s", c->cfg.database,
-		    store_errmsg(a->st));
+		(void)snprintf(msg, msglen, "%s%s: %s", c->dispprefix,
+		    c->cfg.database, store_errmsg(a->st));
 		ugrants_free(&ar.ug);
 		keyfile_close(&kf);
 		return r2;
@@ -969,8 +969,8 @@ audit_orphans(struct audit *a, char *const *only, size_t nonly, char *msg,
 	memset(&ug, 0, sizeof(ug));
 	q.status = "active";
 	if ((r = store_grants_find(a->st, &q, orphan_cb, &ug)) != 0)
-		(void)snprintf(msg, msglen, "%s: %s", a->c->cfg.database,
-		    store_errmsg(a->st));
+		(void)snprintf(msg, msglen, "%s%s: %s", a->c->dispprefix,
+		    a->c->cfg.database, store_errmsg(a->st));
 	for (i = 0; i < ug.n && r == 0; i++) {
 		user = ug.g[i].path;	/* ordered by user */
 		if (!listed_name(only, nonly, user))
@@ -1134,8 +1134,9 @@ audit_shared(struct audit *a, char *msg, size_t msglen)
 			o.user = a->seen[i].user;
 			if ((r = store_grants_find(a->st, &q, others_cb,
 			    &o)) != 0) {
-				(void)snprintf(msg, msglen, "%s: %s",
-				    a->c->cfg.database, store_errmsg(a->st));
+				(void)snprintf(msg, msglen, "%s%s: %s",
+				    a->c->dispprefix, a->c->cfg.database,
+				    store_errmsg(a->st));
 				break;
 			}
 		}

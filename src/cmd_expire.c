@@ -40,6 +40,7 @@ struct expire_run {
 	struct store	*st;
 	struct gone	*g;
 	size_t		 n;
+	int		 store_failed;	/* the store failed: stop there */
 	char		 msg[SAFEFS_MSG_MAX * 2];
 };
 
@@ -185,6 +186,7 @@ expire_user(struct expire_run *er, size_t from, size_t to)
 	if ((r = withdraw_user(er->c, er->st, &w, er->msg,
 	    sizeof(er->msg))) != 0)
 		msg_line(er->msg);
+	er->store_failed = w.store_failed;
 	expire_report(er, &w, from, r);
 	report_obj_end(&er->c->out);
 	free(wk);
@@ -202,8 +204,7 @@ expire_all(struct expire_run *er)
 	q.expired_by = er->c->now;
 	if (er->st != NULL && (r = store_grants_find(er->st, &q, gone_cb,
 	    er)) < 0) {
-		msg_err(er->c->cfg.database, "%s", store_errmsg(er->st));
-		return r;
+		return ctx_store_fail(er->c, er->st, r);
 	}
 	if (er->n > 1)
 		qsort(er->g, er->n, sizeof(*er->g), by_user);
@@ -214,6 +215,8 @@ expire_all(struct expire_run *er)
 				break;
 		if ((r = expire_user(er, i, j)) != 0 && first == 0)
 			first = r;
+		if (er->store_failed)
+			break;	/* the next account would fail the same way */
 	}
 	report_arr_end(&er->c->out);
 	if (er->n == 0)

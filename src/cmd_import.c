@@ -854,19 +854,35 @@ report_account(struct imp *im, const struct imp_acct *a)
 	    text, report_esc(a->path, path, sizeof(path)));
 }
 
+/* How many accounts of the batch had their key file written. */
+static size_t
+batch_written(const struct imp *im)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < im->nbatch; i++)
+		n += im->batch[i].changed != 0;
+	return n;
+}
+
 /* Commit the batch; only now are its accounts done and reported. */
 static int
 batch_commit(struct imp *im)
 {
-	size_t	i;
+	char	what[160];
+	size_t	i, n;
 	int	r;
 
 	if (im->intx) {
 		im->intx = 0;
 		if ((r = store_commit(im->st)) != 0) {
-			db_msg(im, r, "; the key files of the last accounts "
-			    "were written but not recorded: run the same "
-			    "import again to record them");
+			what[0] = '\0';
+			if ((n = batch_written(im)) > 0)
+				(void)snprintf(what, sizeof(what), "; the key "
+				    "files of %zu account%s were written but "
+				    "not recorded: run the same import again "
+				    "to record them", n, n == 1 ? "" : "s");
+			db_msg(im, r, what);
 			(void)store_rollback(im->st);
 			return r;
 		}
@@ -935,8 +951,10 @@ drop_revoked(struct imp *im, struct addkeys_run *ar, struct intake *ain,
 
 	for (i = 0; i < ain->n; i++) {
 		if ((r = addkeys_revoked_state(ar, &im->rf, ain->keys[i].key,
-		    &rs)) != 0)
+		    &rs)) != 0) {
+			db_msg(im, r, "");
 			return r;
+		}
 		if (!rs.listed && rs.revoked_at == 0 && !rs.user_revoked) {
 			ain->keys[kept] = ain->keys[i];
 			idx[kept++] = idx[i];
@@ -1074,7 +1092,7 @@ static int
 install_all(struct imp *im)
 {
 	struct ctx	*c = im->c;
-	size_t		 from, to;
+	size_t		 from, to, n;
 	int		 r = 0;
 
 	/* many accounts: read the password database once, not per name */
@@ -1102,10 +1120,11 @@ install_all(struct imp *im)
 	else if (im->intx) {
 		im->intx = 0;
 		(void)store_rollback(im->st);
-		if (im->nbatch > 0)
-			msg_err(NULL, "import: the key files of %zu accounts "
+		if ((n = batch_written(im)) > 0)
+			msg_err(NULL, "import: the key files of %zu account%s "
 			    "were written but not recorded: run the same "
-			    "import again to record them", im->nbatch);
+			    "import again to record them", n, n == 1 ? "" :
+			    "s");
 	}
 	return r;
 }

@@ -146,9 +146,8 @@ cmd_list(struct ctx *c, int argc, char **argv)
 		r = store_grants_list(st, user, strcmp(status, "all") == 0 ?
 		    NULL : status, list_cb, &la);
 	report_arr_end(&c->out);
-	if (r != 0 && st != NULL) {
-		msg_err(c->cfg.database, "%s", store_errmsg(st));
-	}
+	if (r != 0 && st != NULL)
+		(void)ctx_store_fail(c, st, r);
 	store_close(st);
 	return r;
 }

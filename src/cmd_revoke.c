@@ -55,6 +55,7 @@ struct revoke_run {
 	size_t		 others;	/* active elsewhere (with --user) */
 	int		 global;	/* goes into the revoked-keys file */
 	int		 listed;	/* newly listed there */
+	int		 store_failed;	/* the store failed: stop there */
 	char		 msg[SAFEFS_MSG_MAX * 2];
 };
 
@@ -242,7 +243,7 @@ key_from_grant(struct revoke_run *rr, const char *arg, int64_t id,
 		return KE_NOINPUT;
 	}
 	if (r < 0)
-		return r;
+		return ctx_store_fail(rr->c, rr->st, r);
 	*user = gp.user;
 	if (rr->user != NULL && strcmp(rr->user, gp.user) != 0) {
 		msg_err(arg, "grant %lld is for %s, not %s", (long long)id,
@@ -250,8 +251,13 @@ key_from_grant(struct revoke_run *rr, const char *arg, int64_t id,
 		return KE_USAGE;
 	}
 	rr->user = gp.user;
-	if ((r = store_key_get(rr->st, gp.fingerprint, key_cb, &rr->k)) != 2)
-		return r == 1 ? KE_INTERNAL : r;
+	if ((r = store_key_get(rr->st, gp.fingerprint, key_cb, &rr->k)) == 1) {
+		msg_err(arg, "the key of grant %lld is not in the store",
+		    (long long)id);
+		return KE_INTERNAL;
+	}
+	if (r != 2)
+		return ctx_store_fail(rr->c, rr->st, r);
 	return 0;
 }
 
@@ -270,7 +276,9 @@ resolve(struct revoke_run *rr, const char *arg, char **user)
 			    "revoke a key keyadm never recorded");
 			return KE_NOINPUT;
 		}
-		return r == 2 ? 0 : r;
+		if (r != 2)
+			return ctx_store_fail(rr->c, rr->st, r);
+		return 0;
 	}
 	if (grant_id_of(arg, &id))
 		return key_from_grant(rr, arg, id, user);
@@ -278,7 +286,7 @@ resolve(struct revoke_run *rr, const char *arg, char **user)
 		return r;
 	if (rr->st != NULL && (r = store_key_get(rr->st, rr->k.fingerprint,
 	    id_cb, &rr->k)) != 1 && r != 2)
-		return r;
+		return ctx_store_fail(rr->c, rr->st, r);
 	return 0;
 }
 
@@ -398,6 +406,7 @@ targets(struct revoke_run *rr)
 static int
 store_msg(struct revoke_run *rr, int err)
 {
+	rr->store_failed = 1;
 	(void)snprintf(rr->msg, sizeof(rr->msg), "%.400s%.400s: %.200s",
 	    rr->c->dispprefix, rr->c->cfg.database, rr->st != NULL ?
 	    store_errmsg(rr->st) : keyadm_strerror(err));
@@ -456,6 +465,7 @@ list_apply(struct revoke_run *rr, struct revfile *rf, int added)
 		msg_line(rr->msg);	/* a warning: replaced, not synced */
 	if ((r = store_commit(rr->st)) != 0) {
 		(void)store_rollback(rr->st);
+		rr->store_failed = 1;
 		(void)snprintf(rr->msg, sizeof(rr->msg), "%.200s%.200s: "
 		    "%.200s; the key is listed in %.300s but not recorded",
 		    rr->c->dispprefix, rr->c->cfg.database,
@@ -571,8 +581,13 @@ revoke_store(struct revoke_run *rr)
 	return r;
 }
 
-/* The revoked-keys file first (sshd refuses the key from then on), then
- * each account; the first failure is returned, the rest still done. */
+/*
+ * The revoked-keys file first (sshd refuses the key from then on), then
+ * each account; the first failure is returned, the rest still done, but
+ * for a failing store: every later step would fail on it the same way
+ * (each after the busy timeout, when it is locked), and nothing is
+ * changed without it.
+ */
 static int
 revoke_run(struct revoke_run *rr)
 {
@@ -582,6 +597,8 @@ revoke_run(struct revoke_run *rr)
 
 	if (rr->global && (r = list_key(rr)) != 0)
 		first = r;
+	if (rr->store_failed)
+		return first;
 	if (rr->global && !rr->dry_run) {
 		/* a grant added before the listing committed is seen now */
 		targets_free(rr);
@@ -597,9 +614,12 @@ revoke_run(struct revoke_run *rr)
 		    "s", rr->c->dispprefix, rr->c->cfg.revoked_keys_file);
 	}
 	report_arr_begin(o, "accounts");
-	for (i = 0; i < rr->nw; i++)
+	for (i = 0; i < rr->nw; i++) {
 		if ((r = revoke_one(rr, &rr->w[i])) != 0 && first == 0)
 			first = r;
+		if (rr->w[i].store_failed)
+			break;
+	}
 	report_arr_end(o);
 	return first;
 }

@@ -195,6 +195,14 @@ ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
 }
 
 int
+ctx_store_fail(const struct ctx *c, struct store *st, int err)
+{
+	msg_err(NULL, "%s%s: %s", c->dispprefix, c->cfg.database,
+	    st != NULL ? store_errmsg(st) : keyadm_strerror(err));
+	return err;
+}
+
+int
 ctx_check_users(char *const *names, int n)
 {
 	int	i;

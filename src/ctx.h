@@ -72,6 +72,13 @@ int	ctx_store_open(struct ctx *c, int flags, struct store **out, char *msg,
  */
 int	ctx_store_absent(const struct ctx *c);
 
+/*
+ * Say that the store failed, on one line naming the database as the
+ * user sees it: "keyadm: ROOT/DATABASE: <the store's message>" (st
+ * NULL: the error's own words).  Returns err.
+ */
+int	ctx_store_fail(const struct ctx *c, struct store *st, int err);
+
 struct store_event_row;
 
 /*

@@ -350,6 +350,9 @@ db_fail(struct store *s, int rc, const char *what)
 	case SQLITE_IOERR:
 	case SQLITE_FULL:
 		return fail(s, KE_IO, "%s: %s", what, m);
+	case SQLITE_READONLY:	/* a read-only file system or file */
+	case SQLITE_PERM:
+		return fail(s, KE_CANTCREATE, "%s: %s", what, m);
 	default:
 		return fail(s, KE_INTERNAL, "%s: %s", what, m);
 	}
@@ -893,10 +896,22 @@ migrate(struct store *s)
 		return fail(s, KE_CONFIG, "database schema version %d is "
 		    "older than this code (%d); run keyadm as root to "
 		    "upgrade it", v, store_schema_version());
+	/*
+	 * Version 0 is a store whose first run was cut off before its first
+	 * migration committed.  Readers never write; as root, telling the
+	 * reader to run as root would not help: name what does.
+	 */
+	if (v == 0 && s->readonly)
+		return fail(s, KE_CONFIG, "the store was never set up (its "
+		    "first run did not finish); %s sets it up",
+		    geteuid() == 0 ? "the next add or import" :
+		    "the next add or import as root");
 	if (v < store_schema_version() && s->readonly)
 		return fail(s, KE_CONFIG, "database schema version %d is "
-		    "older than this keyadm (%d); run keyadm as root to "
-		    "upgrade it", v, store_schema_version());
+		    "older than this keyadm (%d); %s upgrades it", v,
+		    store_schema_version(), geteuid() == 0 ?
+		    "the next command that changes keys" :
+		    "running keyadm as root");
 	if ((r = set_pragmas(s)) != 0)
 		return r;
 	for (done = v == store_schema_version(); !done;)
@@ -1236,7 +1251,13 @@ store_rollback(struct store *s)
 {
 	int	r;
 
-	r = run(s, ST_ROLLBACK, "rollback");
+	/*
+	 * SQLite rolls back by itself after some errors (a full disk at
+	 * COMMIT): there is nothing left to do, and running ROLLBACK would
+	 * replace the error that matters with "no transaction is active".
+	 */
+	r = sqlite3_get_autocommit(s->db) ? 0 :
+	    run(s, ST_ROLLBACK, "rollback");
 	pend_drop(s);
 	return r;
 }

@@ -17,9 +17,10 @@
 #include "withdraw.h"
 
 static int
-store_fail(const struct ctx *c, struct store *st, int err, char *msg,
-    size_t msglen)
+store_fail(const struct ctx *c, struct store *st, struct withdraw *w,
+    int err, char *msg, size_t msglen)
 {
+	w->store_failed = 1;
 	(void)snprintf(msg, msglen, "%.400s%.400s: %.200s", c->dispprefix,
 	    c->cfg.database, st != NULL ? store_errmsg(st) :
 	    keyadm_strerror(err));
@@ -92,13 +93,13 @@ close_only(struct ctx *c, struct store *st, struct withdraw *w, char *msg,
 	if (w->dry_run || st == NULL)
 		return 0;
 	if ((r = store_begin(st)) != 0)
-		return store_fail(c, st, r, msg, msglen);
+		return store_fail(c, st, w, r, msg, msglen);
 	for (i = 0; i < w->n && r == 0; i++)
 		r = record(c, st, w, &w->keys[i]);
 	if (r == 0 && (r = store_commit(st)) == 0)
 		return 0;
 	(void)store_rollback(st);
-	return store_fail(c, st, r, msg, msglen);
+	return store_fail(c, st, w, r, msg, msglen);
 }
 
 /* Remove the lines in memory; show the diff when dry. */
@@ -139,7 +140,7 @@ apply(struct ctx *c, struct store *st, struct keyfile *kf, struct withdraw *w,
 	int	changed, r;
 
 	if ((r = store_begin(st)) != 0)
-		return store_fail(c, st, r, msg, msglen);
+		return store_fail(c, st, w, r, msg, msglen);
 	for (i = 0; i < w->n && r == 0; i++)
 		r = close_grant(c, st, w, &w->keys[i]);
 	if (r == 0 && (r = edit(c, kf, w, &changed)) != 0) {
@@ -152,7 +153,7 @@ apply(struct ctx *c, struct store *st, struct keyfile *kf, struct withdraw *w,
 		r = log_key(c, st, w, &w->keys[i]);
 	if (r != 0) {
 		(void)store_rollback(st);
-		return store_fail(c, st, r, msg, msglen);
+		return store_fail(c, st, w, r, msg, msglen);
 	}
 	msg[0] = '\0';
 	if (changed && (r = keyfile_write(kf, msg, msglen)) != 0) {
@@ -163,6 +164,7 @@ apply(struct ctx *c, struct store *st, struct keyfile *kf, struct withdraw *w,
 		msg_line(msg);	/* a warning: replaced, not synced */
 	if ((r = store_commit(st)) != 0) {
 		(void)store_rollback(st);
+		w->store_failed = 1;
 		msg_escape(kf->disp, strlen(kf->disp), esc, sizeof(esc));
 		(void)snprintf(msg, msglen, "%.200s%.200s: %.200s; the lines "
 		    "are gone from %.300s but the store still lists the "
@@ -183,6 +185,7 @@ withdraw_user(struct ctx *c, struct store *st, struct withdraw *w,
 
 	w->path[0] = '\0';
 	w->no_account = 0;
+	w->store_failed = 0;
 	if ((r = c->lookup(c, w->user, &acct)) == KE_NOUSER) {
 		w->no_account = 1;
 		return close_only(c, st, w, msg, msglen);

@@ -39,6 +39,9 @@ struct withdraw {
 	size_t			 n;
 	char			 path[PATH_MAX];	/* out: display path */
 	int			 no_account;	/* out: account is gone */
+	int			 store_failed;	/* out: the failure was the
+						   store's: the next account
+						   would fail the same way */
 };
 
 /*

@@ -743,9 +743,10 @@ Test(store, readonly_never_migrates_or_creates)
 	sqlite3_close(db);
 	cr_assert_eq(open_store(STORE_READONLY, &s, msg, sizeof(msg)),
 	    KE_CONFIG);
-	snprintf(want, sizeof(want), "%s%s: database schema version 0 is "
-	    "older than this keyadm (3); run keyadm as root to upgrade it",
-	    root, DBPATH);
+	/* version 0: a first run cut short; the advice names what helps */
+	snprintf(want, sizeof(want), "%s%s: the store was never set up (its "
+	    "first run did not finish); the next add or import%s sets it up",
+	    root, DBPATH, geteuid() == 0 ? "" : " as root");
 	cr_assert_str_eq(msg, want);
 	db = raw_open();
 	cr_assert_eq(raw_int(db, "PRAGMA user_version"), 0);
