@@ -755,9 +755,9 @@ flush_hidden(struct audit *a, const char *user, const char *path,
 	for (k = 0; k < AK_NKINDS; k++) {
 		if (hidden[k] == 0)
 			continue;
-		if ((r = add_finding(a, k, user, path, NULL, 0, "and %zu more "
-		    "%s findings in this file, not listed", hidden[k],
-		    audit_kind_name(k))) != 0)
+		if ((r = add_finding(a, (enum audit_kind)k, user, path, NULL,
+		    0, "and %zu more %s findings in this file, not listed",
+		    hidden[k], audit_kind_name((enum audit_kind)k))) != 0)
 			return r;
 		a->counts[k]--;		/* counted when they were found */
 	}

@@ -185,7 +185,7 @@ print_json(struct report *o, const struct audit_run *ar)
 	report_obj_begin(o, "counts");
 	for (i = 0; i < AK_NKINDS; i++)
 		if (a->counts[i] > 0)
-			report_int(o, audit_kind_name(i),
+			report_int(o, audit_kind_name((enum audit_kind)i),
 			    (long long)a->counts[i]);
 	report_obj_end(o);
 	report_arr_begin(o, "findings");
@@ -227,7 +227,7 @@ print_summary(struct report *o, const struct audit *a)
 		if (a->counts[i] > 0)
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
 			    "%s %zu %s", n > 0 && line[n - 1] != ':' ? "," : "",
-			    a->counts[i], audit_kind_name(i));
+			    a->counts[i], audit_kind_name((enum audit_kind)i));
 	report_text(o, "%s", line);
 }
 

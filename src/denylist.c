@@ -79,10 +79,12 @@ static int
 add_line(struct denylist *dl, size_t *cap, const char *line, size_t len)
 {
 	char	(*nf)[FINGERPRINT_MAX];
-	size_t	 tl = strcspn(line, " \t\r\n");
+	size_t	 tl;
 
-	if (tl > len)
-		tl = len;
+	/* within len: the buffer need not be NUL-terminated */
+	for (tl = 0; tl < len && line[tl] != ' ' && line[tl] != '\t' &&
+	    line[tl] != '\r' && line[tl] != '\n'; tl++)
+		;
 	if (dl->n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		if ((nf = reallocarray(dl->fps, *cap, sizeof(*nf))) == NULL)

@@ -291,6 +291,8 @@ static int	fail(struct store *, int, const char *, ...)
 static int	fail_at(struct store *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	pend_drop(struct store *);
+static void	vfail(struct store *, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
 
 static void
 vfail(struct store *s, int withobj, const char *fmt, va_list ap)

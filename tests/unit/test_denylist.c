@@ -44,6 +44,28 @@ Test(denylist, fingerprints_keys_comments_and_blanks)
 	denylist_free(dl);
 }
 
+/* len bounds the text: nothing after it is read (ASan sees the end). */
+Test(denylist, reads_nothing_past_len)
+{
+	static const char	 text[] = FP1;
+	struct denylist		*dl = NULL;
+	char			*buf, msg[256] = "";
+
+	buf = malloc(sizeof(text) - 1);
+	cr_assert_not_null(buf);
+	memcpy(buf, text, sizeof(text) - 1);	/* no NUL, no newline */
+	cr_assert_eq(denylist_parse("deny", buf, sizeof(text) - 1, &dl, msg,
+	    sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(dl->n, 1);
+	cr_assert(denylist_contains(dl, FP1));
+	denylist_free(dl);
+	/* cut short: the fingerprint is not taken from beyond len */
+	cr_assert_neq(denylist_parse("deny", buf, 20, &dl, msg,
+	    sizeof(msg)), 0);
+	cr_assert_null(dl);
+	free(buf);
+}
+
 Test(denylist, empty_file_lists_nothing)
 {
 	struct denylist	*dl = parse_ok("");
