@@ -298,6 +298,11 @@ open_dir_error(int dfd, const char *name, const char *disp, uid_t uid,
 	errno = e;
 	if (e == ELOOP || (have && S_ISLNK(st.st_mode)))
 		return fail(msg, msglen, KE_UNSAFE, disp, "is a symbolic link");
+	/* not a directory when opened, one now: someone is swapping it */
+	if (e == ENOTDIR && have && S_ISDIR(st.st_mode))
+		return fail(msg, msglen, KE_UNSAFE, disp, "changed while being "
+		    "opened (a symbolic link or a file a moment ago, a "
+		    "directory now)");
 	if (e == ENOTDIR || (e == EACCES && have && !S_ISDIR(st.st_mode)))
 		return fail(msg, msglen, KE_UNSAFE, disp, "not a directory");
 	if (e == ENOENT)
@@ -887,10 +892,15 @@ make_temp(int dirfd, const char *disp, const char *name, char *tmp,
 			return fail(msg, msglen, errcode(errno, KE_CANTCREATE),
 			    disp, "cannot create a temporary file: %s",
 			    strerror(errno));
-		if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
-			return fail(msg, msglen, errcode(errno, KE_CANTCREATE),
-			    disp, "cannot remove a stale temporary file: %s",
-			    strerror(errno));
+		if (unlinkat(dirfd, tmp, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EISDIR || errno == EPERM)	/* planted */
+			return fail(msg, msglen, KE_UNSAFE, disp, "a "
+			    "directory is in the way of the temporary file "
+			    "%s; nothing written (remove it)", tmp);
+		return fail(msg, msglen, errcode(errno, KE_CANTCREATE), disp,
+		    "cannot remove a stale temporary file: %s",
+		    strerror(errno));
 	}
 	return fail(msg, msglen, KE_CANTCREATE, disp,
 	    "cannot create a temporary file: %s", strerror(EEXIST));
