@@ -9,6 +9,7 @@
  * MUST: a revoked key is refused unless --force; with it, it leaves the
  * revoked-keys file only after the install (add_unrevoke).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,51 @@ addkeys_args_check(struct addkeys_args *a)
 	return 0;
 }
 
+int
+addkeys_getopt(struct ctx *c, int argc, char **argv, int flags,
+    const char *usage, struct addkeys_args *a)
+{
+	static const struct option longopts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "skip-rejected", no_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "restrict", no_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "command", required_argument, NULL, 'C' },
+		{ "option", required_argument, NULL, 'o' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "no-options", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	add = (flags & ADDKEYS_GETOPT_ADD) != 0, ch, r;
+
+	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	opterr = 0;	/* our own message, in our own form */
+	while ((ch = getopt_long(argc, argv, add ? "hnr:sfo:" : "hnr:o:",
+	    longopts, NULL)) != -1) {
+		if (ch == 'r')
+			a->reason = optarg;
+		else if (ch == 'n')
+			a->dry_run = 1;
+		else if (ch == 's' && add)
+			a->skip = 1;
+		else if (ch == 'f' && add)
+			a->force = 1;
+		else if (ch != 0 && strchr("RFCoeN", ch) != NULL) {
+			if ((r = addkeys_opt(c, a, ch, optarg)) != 0)
+				return r;
+		} else if (ch == 'h') {
+			(void)printf("%s\n", usage);
+			return 1;
+		} else {
+			msg_usage(argv[optind - 1], usage);
+			return KE_USAGE;
+		}
+	}
+	return 0;
+}
 
 /* A store failure as "<database>: <problem>". */
 static void

@@ -100,6 +100,16 @@ const char *addkeys_action_name(enum addkeys_action a);
  */
 int	addkeys_opt(struct ctx *c, struct addkeys_args *a, int ch,
 	    const char *arg);
+/*
+ * The options of add (flags ADDKEYS_GETOPT_ADD) or import, into a:
+ * --reason, --dry-run, the key options above, and for add
+ * --skip-rejected and --force.  optind is left at the first operand.
+ * 0; 1 after --help (usage printed on stdout); or the error, its
+ * message (with usage) printed.
+ */
+#define ADDKEYS_GETOPT_ADD	0x1
+int	addkeys_getopt(struct ctx *c, int argc, char **argv, int flags,
+	    const char *usage, struct addkeys_args *a);
 /* After the flags: refuse what makes no sense, render the options. */
 int	addkeys_args_check(struct addkeys_args *a);
 

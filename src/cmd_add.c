@@ -34,45 +34,11 @@ static const char usage_add[] =
 static int
 add_args(struct ctx *c, int argc, char **argv, struct addkeys_args *a)
 {
-	static const struct option longopts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "skip-rejected", no_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "restrict", no_argument, NULL, 'R' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "command", required_argument, NULL, 'C' },
-		{ "option", required_argument, NULL, 'o' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ "no-options", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, r;
+	int	r;
 
-	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	opterr = 0;	/* our own message, in our own form */
-	while ((ch = getopt_long(argc, argv, "hnr:sfo:", longopts,
-	    NULL)) != -1) {
-		if (ch == 'r')
-			a->reason = optarg;
-		else if (ch == 'n')
-			a->dry_run = 1;
-		else if (ch == 's')
-			a->skip = 1;
-		else if (ch == 'f')
-			a->force = 1;
-		else if (strchr("RFCoeN", ch) != NULL) {
-			if ((r = addkeys_opt(c, a, ch, optarg)) != 0)
-				return r;
-		} else if (ch == 'h') {
-			(void)printf("%s\n", usage_add);
-			return 1;
-		} else {
-			msg_usage(argv[optind - 1], usage_add);
-			return KE_USAGE;
-		}
-	}
+	if ((r = addkeys_getopt(c, argc, argv, ADDKEYS_GETOPT_ADD, usage_add,
+	    a)) != 0)
+		return r;
 	if (argc - optind < 2) {
 		msg_err(NULL, "%s", usage_add);
 		return KE_USAGE;

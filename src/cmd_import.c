@@ -1134,39 +1134,11 @@ install_all(struct imp *im)
 static int
 import_args(struct ctx *c, int argc, char **argv, struct imp *im)
 {
-	static const struct option longopts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "restrict", no_argument, NULL, 'R' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "command", required_argument, NULL, 'C' },
-		{ "option", required_argument, NULL, 'o' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ "no-options", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, r;
+	int	r;
 
-	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	opterr = 0;	/* our own message, in our own form */
-	while ((ch = getopt_long(argc, argv, "hnr:o:", longopts,
-	    NULL)) != -1) {
-		if (ch == 'r')
-			im->a.reason = optarg;
-		else if (ch == 'n')
-			im->a.dry_run = 1;
-		else if (strchr("RFCoeN", ch) != NULL) {
-			if ((r = addkeys_opt(c, &im->a, ch, optarg)) != 0)
-				return r;
-		} else if (ch == 'h') {
-			(void)printf("%s\n", usage_import);
-			return 1;
-		} else {
-			msg_usage(argv[optind - 1], usage_import);
-			return KE_USAGE;
-		}
-	}
+	if ((r = addkeys_getopt(c, argc, argv, 0, usage_import,
+	    &im->a)) != 0)
+		return r;
 	if (argc - optind != 1) {
 		msg_err(NULL, "%s", usage_import);
 		return KE_USAGE;
