@@ -59,23 +59,12 @@ struct ak_run {
 static int
 ak_args(struct ctx *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, n;
+	int	n, r;
 
-	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	opterr = 0;	/* our own message, in our own form */
 	/* "+": the operands come from sshd; none after USER is an option */
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			(void)printf("%s\n", usage_ak);
-			return 1;
-		}
-		msg_usage(argv[optind - 1], usage_ak);
-		return KE_USAGE;
-	}
+	if ((r = ctx_help_only(argc, argv, CTX_OPTS_OPERANDS_FIRST,
+	    usage_ak)) != 0)
+		return r;
 	if (c->json) {
 		c->out.json = 0;	/* no document, not even its newline */
 		msg_err("--json", "does not apply to authorized-keys, which "

@@ -31,23 +31,11 @@ drop(void *arg, const char *src, size_t lineno, struct pubkey **k,
 int
 cmd_check(struct ctx *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct intake	in;
-	int		ch, r;
+	int		r;
 
-	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	opterr = 0;	/* our own message, in our own form */
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			(void)printf("%s\n", usage_check);
-			return 0;
-		}
-		msg_usage(argv[optind - 1], usage_check);
-		return KE_USAGE;
-	}
+	if ((r = ctx_help_only(argc, argv, 0, usage_check)) != 0)
+		return r > 0 ? 0 : r;
 	if (optind >= argc) {
 		msg_err(NULL, "%s", usage_check);
 		return KE_USAGE;

@@ -33,22 +33,10 @@ static const char usage_verify[] = "usage: keyadm verify";
 static int
 verify_args(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch;
+	int	r;
 
-	optind = 0;	/* 0: a full reset of GNU getopt for the command */
-	opterr = 0;	/* our own message, in our own form */
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			(void)printf("%s\n", usage_verify);
-			return 1;
-		}
-		msg_usage(argv[optind - 1], usage_verify);
-		return KE_USAGE;
-	}
+	if ((r = ctx_help_only(argc, argv, 0, usage_verify)) != 0)
+		return r;
 	if (optind != argc) {
 		msg_err(NULL, "%s", usage_verify);
 		return KE_USAGE;

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +201,29 @@ ctx_store_fail(const struct ctx *c, struct store *st, int err)
 	msg_err(NULL, "%s%s: %s", c->dispprefix, c->cfg.database,
 	    st != NULL ? store_errmsg(st) : keyadm_strerror(err));
 	return err;
+}
+
+int
+ctx_help_only(int argc, char **argv, int flags, const char *usage)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	optind = 0;	/* 0: a full reset of GNU getopt for the command */
+	opterr = 0;	/* our own message, in our own form */
+	while ((ch = getopt_long(argc, argv, (flags &
+	    CTX_OPTS_OPERANDS_FIRST) ? "+h" : "h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			(void)printf("%s\n", usage);
+			return 1;
+		}
+		msg_usage(argv[optind - 1], usage);
+		return KE_USAGE;
+	}
+	return 0;
 }
 
 int

@@ -59,6 +59,15 @@ struct store;
 int	ctx_check_users(char *const *names, int n);
 
 /*
+ * The options of a command that has none but --help (-h): optind is left
+ * at the first operand ("+" in flags: also when an operand looks like an
+ * option).  0; 1 after --help (usage printed on stdout); KE_USAGE with
+ * the message printed.
+ */
+#define CTX_OPTS_OPERANDS_FIRST	0x1
+int	ctx_help_only(int argc, char **argv, int flags, const char *usage);
+
+/*
  * Open the configured store (store_open with c's root, database and busy
  * timeout) and have every event it commits also sent to syslog with its
  * hash.  msg as for store_open.
