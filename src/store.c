@@ -938,12 +938,16 @@ prepare_all(struct store *s)
 
 /*
  * Hold the database directory's flock while the file is checked, opened,
- * identified and migrated (shared for read-only): a process that finds
- * the file while another is still creating or migrating it would read a
- * half-made schema ("not a keyadm database"), or meet a lock SQLite does
- * not wait for (the switch to WAL).  Polls without signals, so that a
- * library user such as the PAM module is never disturbed; it is held for
- * milliseconds.
+ * identified and migrated: a process that finds the file while another is
+ * still creating it would read a half-made schema ("not a keyadm
+ * database"), or meet a lock SQLite does not wait for (the switch to WAL).
+ * Only making the store needs it exclusive (must_make); everything else,
+ * migrations included (each one a transaction that looks at the version
+ * again), is safe under a shared lock, which a stream of other openers
+ * cannot starve: sshd runs "keyadm authorized-keys" for each key an
+ * unauthenticated client offers, and the PAM module must not time out
+ * behind them.  Polls without signals, so that a library user such as the
+ * PAM module is never disturbed; it is held for milliseconds.
  */
 static int
 lock_dbdir(struct store *s, int dirfd, int shared, int busy_ms)
@@ -971,6 +975,37 @@ lock_dbdir(struct store *s, int dirfd, int shared, int busy_ms)
 			    "another process; try again");
 		(void)nanosleep(&nap, NULL);
 	}
+}
+
+/*
+ * Would this open make the store (create the file, or set up one whose
+ * first run was cut short at 0 bytes)?  Then it needs the lock exclusive.
+ */
+static int
+must_make(const struct store *s, int dirfd, const char *name)
+{
+	struct stat	st;
+
+	if (s->readonly || (s->flags & STORE_NOMIGRATE))
+		return 0;	/* never makes anything */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT && (s->flags & STORE_CREATE);
+	return S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+/* The directory's flock: shared, exclusive when the store is to be made. */
+static int
+lock_for_open(struct store *s, int dirfd, const char *name, int busy_ms)
+{
+	int	r;
+
+	if ((r = lock_dbdir(s, dirfd, !must_make(s, dirfd, name),
+	    busy_ms)) != 0)
+		return r;
+	/* made meanwhile by another or not: look again under the lock */
+	if (must_make(s, dirfd, name))
+		return lock_dbdir(s, dirfd, 0, busy_ms);
+	return 0;
 }
 
 int
@@ -1006,7 +1041,7 @@ store_open_shared(int rootfd, const char *dispprefix, const char *dbpath,
 	s->flags = flags;
 	if ((r = path_ok(s, &a)) == 0 &&
 	    (r = walk_dirs(s, &a, &dirfd, &name)) == 0 &&
-	    (r = lock_dbdir(s, dirfd, s->readonly, busy_ms)) == 0 &&
+	    (r = lock_for_open(s, dirfd, name, busy_ms)) == 0 &&
 	    (r = check_dbfile(s, &a, dirfd, name, &st)) == 0 &&
 	    (r = share_files(s, &a, dirfd, name)) == 0 &&
 	    /* again: st must describe the file as SQLite will find it */

@@ -1663,6 +1663,28 @@ PAM_TEST(locked_database_times_out_and_follows_on_error)
 	assert_pam(session(line_of(&k), "timeout_ms=200"), PAM_PERM_DENIED);
 }
 
+/*
+ * Readers hold the store directory's lock shared while they open the
+ * store (keyadm authorized-keys, which sshd runs for every key a client
+ * offers before it has authenticated).  A stream of them must not keep
+ * the module out: it needs the lock shared too, and judges in time.
+ */
+PAM_TEST(shared_lock_holders_do_not_keep_the_module_out)
+{
+	struct tkey	k;
+	int		fd;
+
+	keygen(&k, "alice", "ed25519", NULL);
+	grant(&k, USER, 0, "revoked");
+	cr_assert_geq(fd = open(T.dbdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+	    0);
+	cr_assert_eq(flock(fd, LOCK_SH), 0);
+	log_clear();
+	assert_pam(session(line_of(&k), "timeout_ms=200"), PAM_PERM_DENIED);
+	assert_no_log("on_error");
+	close(fd);
+}
+
 PAM_TEST(busy_write_does_not_change_the_decision)
 {
 	struct tkey	 a, r;

@@ -1470,9 +1470,11 @@ Test(store, revocations_add_get_remove)
 }
 
 /*
- * An opener waits while another holds the database directory (creating
- * or migrating it), and gives up with KE_BUSY after its busy time; a
- * read-only opener shares the lock with other readers.
+ * An opener waits while another holds the database directory exclusive
+ * (creating the store), and gives up with KE_BUSY after its busy time.
+ * Opening a store that exists shares the lock, reading or writing, so a
+ * stream of readers cannot keep a writer (or the PAM module) out; only
+ * making the store waits for them.
  */
 Test(store, open_waits_for_the_directory_lock)
 {
@@ -1495,10 +1497,16 @@ Test(store, open_waits_for_the_directory_lock)
 	cr_assert_eq(store_open(rootfd, root, DBPATH, STORE_READONLY, 50,
 	    &s, msg, sizeof(msg)), 0, "%s", msg);
 	cr_assert_eq(store_open(rootfd, root, DBPATH, 0, 50, &s2, msg,
-	    sizeof(msg)), KE_BUSY);
+	    sizeof(msg)), 0, "a writer waits for readers: %s", msg);
+	store_close(s2);
+	s2 = NULL;
+	/* making a store needs it alone */
+	cr_assert_eq(store_open(rootfd, root, "/var/lib/keyadm/new.db",
+	    STORE_CREATE, 50, &s2, msg, sizeof(msg)), KE_BUSY);
+	cr_assert_null(s2);
 	cr_assert_eq(flock(fd, LOCK_UN), 0);
-	cr_assert_eq(store_open(rootfd, root, DBPATH, 0, 50, &s2, msg,
-	    sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(store_open(rootfd, root, "/var/lib/keyadm/new.db",
+	    STORE_CREATE, 50, &s2, msg, sizeof(msg)), 0, "%s", msg);
 	store_close(s);
 	store_close(s2);
 	(void)close(fd);
