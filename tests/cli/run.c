@@ -1,7 +1,7 @@
 /*
  * run.c -- run programs under test with a time limit; --root trees; keys.
  *
- * Shared by tests/cli/test_cli.c and tests/e2e/test_sshd.c.  Helpers fail
+ * Shared by the tests in tests/cli/ and tests/e2e/.  Helpers fail
  * the current test themselves when the test machinery breaks, so a test's
  * own assertions are about keyadm only.
  */
@@ -20,8 +20,13 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include "run.h"
+
+/* keyadm's default paths in a --root tree */
+#define DB_REL		"var/lib/keyadm/keyadm.db"
+#define REVFILE_REL	"etc/ssh/keyadm_revoked_keys"
 
 struct buf {
 	char	*p;
@@ -48,7 +53,7 @@ buf_add(struct buf *b, const char *data, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static long long
+long long
 now_ms(void)
 {
 	struct timespec	ts;
@@ -288,22 +293,29 @@ mkdirs(const char *path, mode_t mode)
 	    strerror(errno));
 }
 
-void
-spew(const char *path, const void *data, size_t len, mode_t mode)
+static void
+write_all(int fd, const void *data, size_t len, const char *path)
 {
 	const char	*p = data;
 	ssize_t		 n;
-	int		 fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
 	while (len > 0) {
 		n = write(fd, p, len);
 		cr_assert_gt(n, 0, "write %s: %s", path, strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
+}
+
+void
+spew(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
+	write_all(fd, data, len, path);
 	cr_assert_eq(fchmod(fd, mode), 0);
 	cr_assert_eq(close(fd), 0);
 }
@@ -540,6 +552,16 @@ json_valid(const char *text, size_t len)
 }
 
 int
+text_lines(const char *text)
+{
+	int	n = 0;
+
+	for (; *text != '\0'; text++)
+		n += *text == '\n';
+	return n;
+}
+
+int
 mem_contains(const void *hay, size_t len, const char *needle)
 {
 	return memmem(hay, len, needle, strlen(needle)) != NULL;
@@ -555,4 +577,290 @@ xsnprintf(char *buf, size_t len, const char *fmt, ...)
 	n = vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 	cr_assert(n >= 0 && (size_t)n < len, "text too long for its buffer");
+}
+
+int
+tree_kav(const struct tree *t, struct run_result *r, const char *in,
+    const char *const args[])
+{
+	const char	*argv[TREE_KA_MAX + 1];
+	int		 n = 0, i;
+
+	argv[n++] = "--root";
+	argv[n++] = t->root;
+	for (i = 0; args[i] != NULL; i++) {
+		cr_assert_lt(n, TREE_KA_MAX, "too many words for keyadm");
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	return run_keyadm(r, in, argv);
+}
+
+int
+tree_ka_v(const struct tree *t, struct run_result *r, const char *in,
+    va_list ap)
+{
+	const char	*args[TREE_KA_MAX + 1], *a;
+	int		 n = 0;
+
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		cr_assert_lt(n, TREE_KA_MAX, "too many words for keyadm");
+		args[n++] = a;
+	}
+	args[n] = NULL;
+	return tree_kav(t, r, in, args);
+}
+
+int
+tree_ka(const struct tree *t, struct run_result *r, const char *in, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, in);
+	rc = tree_ka_v(t, r, in, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+set_sudo_actor(void)
+{
+	(void)setenv("SUDO_USER", "ka-admin", 1);
+	(void)setenv("SUDO_UID", "4242", 1);
+}
+
+const char *
+tree_akfile(const struct tree *t, char *out, const char *user)
+{
+	char	rel[PATH_MAX];
+
+	xsnprintf(rel, sizeof(rel), "home/%s/.ssh/authorized_keys", user);
+	return tree_path(t, out, PATH_MAX, rel);
+}
+
+void
+tree_put_ssh_file(const struct tree *t, const char *home_rel, uid_t uid,
+    gid_t gid, const char *name, const char *text, char *path)
+{
+	char	d[PATH_MAX], f[PATH_MAX], rel[PATH_MAX];
+
+	xsnprintf(rel, sizeof(rel), "%s/.ssh", home_rel);
+	mkdirs(tree_path(t, d, sizeof(d), rel), 0700);
+	cr_assert_eq(lchown(d, uid, gid), 0);
+	xsnprintf(f, sizeof(f), "%s/%s", d, name);
+	spew(f, text, strlen(text), 0600);
+	cr_assert_eq(lchown(f, uid, gid), 0);
+	if (path != NULL)
+		xsnprintf(path, PATH_MAX, "%s", f);
+}
+
+void
+tree_put_user_file(const struct tree *t, const char *user, const char *name,
+    const char *text)
+{
+	char	home[64];
+	int	alice = strcmp(user, "alice") == 0;
+
+	xsnprintf(home, sizeof(home), "home/%s", user);
+	tree_put_ssh_file(t, home, alice ? t->alice_uid : t->bob_uid,
+	    alice ? t->alice_gid : t->bob_gid, name, text, NULL);
+}
+
+char *
+tree_sqlite3(const struct tree *t, const char *sql)
+{
+	struct run_result	 r;
+	char			 db[PATH_MAX], *out;
+	const char		*argv[] = { "sqlite3", db, sql, NULL };
+
+	tree_path(t, db, sizeof(db), DB_REL);
+	cr_assert_eq(run_prog(&r, NULL, 0, argv, 0), 0, "sqlite3 %s: %s",
+	    sql, r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return out;
+}
+
+void
+tree_sql_exec(const struct tree *t, const char *sql)
+{
+	sqlite3	*h;
+	char	 db[PATH_MAX], *err = NULL;
+
+	tree_path(t, db, sizeof(db), DB_REL);
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK, "open %s", db);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &err), SQLITE_OK,
+	    "%s: %s", sql, err ? err : "?");
+	cr_assert_eq(sqlite3_close(h), SQLITE_OK);
+}
+
+long
+tree_store_count(const struct tree *t, const char *sql)
+{
+	struct run_result	r;
+	char			db[PATH_MAX];
+	const char		*argv[] = { "sqlite3", "-readonly", db, sql,
+				    NULL };
+	long			n;
+
+	tree_path(t, db, sizeof(db), DB_REL);
+	run_prog(&r, NULL, 0, argv, 0);
+	cr_assert_eq(r.status, 0, "sqlite3 %s: %s", sql, r.err);
+	n = strtol(r.out, NULL, 10);
+	run_free(&r);
+	return n;
+}
+
+void
+tree_keygen_pub(const struct tree *t, const char *type, unsigned int bits,
+    const char *comment, const char *name, char *pub, char *fp)
+{
+	char	priv[PATH_MAX];
+
+	tree_keygen(t, type, bits, comment, name, priv, sizeof(priv));
+	xsnprintf(pub, PATH_MAX, "%s.pub", priv);
+	if (fp != NULL)
+		ssh_keygen_fingerprint(pub, fp, FP_LEN);
+}
+
+char *
+pub_typeb64(const char *pub)
+{
+	char	*t = slurp(pub, NULL), *sp;
+
+	sp = strchr(t, ' ');
+	cr_assert_not_null(sp, "%s: no key line", pub);
+	sp = strchr(sp + 1, ' ');
+	if (sp == NULL)
+		sp = t + strcspn(t, "\n");
+	*sp = '\0';
+	return t;
+}
+
+void
+append_file(const char *path, const void *data, size_t len)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
+	write_all(fd, data, len, path);
+	cr_assert_eq(close(fd), 0);
+}
+
+void
+append_text(const char *path, const char *text)
+{
+	append_file(path, text, strlen(text));
+}
+
+void
+assert_absent(const char *path)
+{
+	struct stat	st;
+
+	cr_assert(lstat(path, &st) == -1 && errno == ENOENT,
+	    "%s exists but must not", path);
+}
+
+const char *
+python3(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
+	    "python3";
+}
+
+void
+tree_pyjson(const struct tree *t, const char *doc, size_t len,
+    const char *code)
+{
+	struct run_result	 r;
+	char			*prog, *pre;
+	size_t			 n;
+	static const char	 prefmt[] =
+	    "import json, sys\n"
+	    "def nodup(pairs):\n"
+	    "    keys = [k for k, _ in pairs]\n"
+	    "    assert len(keys) == len(set(keys)), "
+	    "'repeated key in one object: %%r' %% keys\n"
+	    "    return dict(pairs)\n"
+	    "ROOT = '%s'\n"
+	    "def AK(u): return ROOT + '/home/' + u + '/.ssh/authorized_keys'\n"
+	    "def AK2(u): return AK(u) + '2'\n"
+	    "RF = ROOT + '/" REVFILE_REL "'\n"
+	    "text = sys.stdin.read()\n"
+	    "d = json.loads(text, object_pairs_hook=nodup)\n";
+	const char		*argv[] = { python3(), "-c", NULL, NULL };
+
+	n = strlen(prefmt) + strlen(t->root) + 1;
+	pre = malloc(n);
+	cr_assert_not_null(pre);
+	xsnprintf(pre, n, prefmt, t->root);
+	n = strlen(pre) + strlen(code) + 2;
+	prog = malloc(n);
+	cr_assert_not_null(prog);
+	xsnprintf(prog, n, "%s%s\n", pre, code);
+	argv[2] = prog;
+	run_prog(&r, doc, len, argv, 60);
+	cr_assert_eq(r.status, 0, "JSON check failed:\n%s\non:\n%s\ncheck:\n%s",
+	    r.err, doc, code);
+	run_free(&r);
+	free(prog);
+	free(pre);
+}
+
+void
+locker_hold(struct locker *l, const char *db)
+{
+	int	ready[2], hold[2];
+	char	c;
+	ssize_t	n;
+
+	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(hold, O_CLOEXEC), 0);
+	l->pid = fork();
+	cr_assert_neq(l->pid, -1);
+	if (l->pid == 0) {
+		sqlite3	*h;
+
+		(void)close(ready[0]);
+		(void)close(hold[1]);
+		(void)alarm(120);	/* never outlive the test by much */
+		if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK || sqlite3_exec(h, "BEGIN EXCLUSIVE", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			_exit(2);
+		if (write(ready[1], "L", 1) != 1)
+			_exit(3);
+		while (read(hold[0], &c, 1) == -1 && errno == EINTR)
+			;
+		(void)sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_close(h);
+		_exit(0);
+	}
+	(void)close(ready[1]);
+	(void)close(hold[0]);
+	l->fd = hold[1];
+	while ((n = read(ready[0], &c, 1)) == -1 && errno == EINTR)
+		;
+	(void)close(ready[0]);
+	cr_assert_eq(n, 1, "the locking child could not lock %s", db);
+}
+
+void
+locker_release(struct locker *l)
+{
+	int	st;
+
+	if (l->fd != -1)
+		(void)close(l->fd);	/* the locker rolls back and exits */
+	l->fd = -1;
+	if (l->pid > 0) {
+		(void)kill(l->pid, SIGTERM);
+		(void)waitpid(l->pid, &st, 0);
+	}
+	l->pid = -1;
 }

@@ -44,6 +44,17 @@
 
 static struct tree	T;
 
+/* keyadm --root T ARGS... (NULL-terminated); from an array: run_argv */
+#define ka(r, ...)	tree_ka(&T, (r), NULL, __VA_ARGS__)
+#define run_argv(r, args) tree_kav(&T, (r), NULL, (args))
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(...)	TREE_KA_OK(&T, __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
+#define akfile(buf, user) tree_akfile(&T, (buf), (user))
+#define pyjson(doc, len, code) tree_pyjson(&T, (doc), (len), (code))
+#define store_count(sql) tree_store_count(&T, (sql))
+#define put_ssh_file(...) tree_put_ssh_file(&T, __VA_ARGS__)
+
 static void
 setup(void)
 {
@@ -51,12 +62,9 @@ setup(void)
 
 	tree_make(&T);
 	/* scratch space for store copies, outside every snapshot */
-	mkdirs(tree_path(&T, p, sizeof(p), "dbcopy"), 0700);
-	if (geteuid() == 0) {
-		/* a fixed actor: "the administrator behind sudo" */
-		(void)setenv("SUDO_USER", "ka-admin", 1);
-		(void)setenv("SUDO_UID", "4242", 1);
-	}
+	mkdirs(tp(p, "dbcopy"), 0700);
+	if (geteuid() == 0)
+		set_sudo_actor();
 }
 
 static void
@@ -70,65 +78,12 @@ TestSuite(adopt, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ----------------------------------------------------------- helpers */
 
-static int
-run_argv(struct run_result *r, const char *const *args)
-{
-	const char	*argv[64];
-	int		 n = 0, i;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	for (i = 0; args[i] != NULL; i++) {
-		cr_assert_lt(n, 63);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
-}
-
-/* keyadm --root TREE ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(struct run_result *r, ...)
-{
-	const char	*args[64], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		args[n++] = a;
-	}
-	va_end(ap);
-	args[n] = NULL;
-	return run_argv(r, args);
-}
-
-/* keyadm ... that must exit 0; the result is freed. */
-#define KA_OK(...) do {							\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka(&ok_r_, __VA_ARGS__, NULL), 0,			\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
-
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
-}
-
 /* INBOX/name{,.pub} (comment: name); pub gets the .pub, fp its print. */
 static void
 key(const char *type, unsigned int bits, const char *name, char *pub,
     char *fp)
 {
-	char	priv[PATH_MAX];
-
-	tree_keygen(&T, type, bits, name, name, priv, sizeof(priv));
-	xsnprintf(pub, PATH_MAX, "%s.pub", priv);
-	if (fp != NULL)
-		ssh_keygen_fingerprint(pub, fp, 128);
+	tree_keygen_pub(&T, type, bits, name, name, pub, fp);
 }
 
 /* The .pub's single line, "type base64 comment\n" (caller frees). */
@@ -138,70 +93,11 @@ publine(const char *pub)
 	return slurp(pub, NULL);
 }
 
-/* "type base64" of a .pub file (what the revoked-keys file lists). */
-static char *
-typeb64(const char *pub)
-{
-	char	*t = slurp(pub, NULL), *sp;
-
-	sp = strchr(t, ' ');
-	cr_assert_not_null(sp);
-	sp = strchr(sp + 1, ' ');
-	if (sp == NULL)
-		sp = t + strcspn(t, "\n");
-	*sp = '\0';
-	return t;
-}
-
-static const char *
-akfile(char *buf, const char *user)
-{
-	char	rel[64];
-
-	xsnprintf(rel, sizeof(rel), "home/%s/.ssh/authorized_keys", user);
-	return tp(buf, rel);
-}
-
-static uid_t
-uid_of(const char *user)
-{
-	return strcmp(user, "alice") == 0 ? T.alice_uid : T.bob_uid;
-}
-
-static gid_t
-gid_of(const char *user)
-{
-	return strcmp(user, "alice") == 0 ? T.alice_gid : T.bob_gid;
-}
-
-/*
- * Write ROOT/home_rel/.ssh/name (and .ssh) by hand, owned by uid:gid.
- * path (may be NULL) gets the file's path.
- */
-static void
-put_ssh_file(const char *home_rel, uid_t uid, gid_t gid, const char *name,
-    const char *text, char *path)
-{
-	char	d[PATH_MAX], f[PATH_MAX], rel[PATH_MAX];
-
-	xsnprintf(rel, sizeof(rel), "%s/.ssh", home_rel);
-	mkdirs(tp(d, rel), 0700);
-	cr_assert_eq(lchown(d, uid, gid), 0);
-	xsnprintf(f, sizeof(f), "%s/%s", d, name);
-	spew(f, text, strlen(text), 0600);
-	cr_assert_eq(lchown(f, uid, gid), 0);
-	if (path != NULL)
-		xsnprintf(path, PATH_MAX, "%s", f);
-}
-
 /* Write user's .ssh/name by hand, owned by the user. */
 static void
 put_user_file(const char *user, const char *name, const char *text)
 {
-	char	home[64];
-
-	xsnprintf(home, sizeof(home), "home/%s", user);
-	put_ssh_file(home, uid_of(user), gid_of(user), name, text, NULL);
+	tree_put_user_file(&T, user, name, text);
 }
 
 /* Write user's authorized_keys (and .ssh) by hand, owned by the user. */
@@ -211,24 +107,13 @@ put_ak(const char *user, const char *text)
 	put_user_file(user, "authorized_keys", text);
 }
 
-/* Append text to an existing file (the tests' own hand edit). */
-static void
-append(const char *path, const char *text)
-{
-	int	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW);
-
-	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	cr_assert_eq(close(fd), 0);
-}
-
 /* Append the .pub's line to user's authorized_keys, by hand. */
 static void
 append_pub(const char *user, const char *pub)
 {
 	char	ak[PATH_MAX], *l = publine(pub);
 
-	append(akfile(ak, user), l);
+	append_text(akfile(ak, user), l);
 	free(l);
 }
 
@@ -275,75 +160,6 @@ set_conf(const char *text)
 	char	p[PATH_MAX];
 
 	spew(tp(p, "etc/keyadm.conf"), text, strlen(text), 0644);
-}
-
-static void
-assert_absent(const char *path)
-{
-	struct stat	st;
-
-	cr_assert(lstat(path, &st) == -1 && errno == ENOENT,
-	    "%s exists but must not", path);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A python3 that starts fast (pyenv's shim takes seconds per start). */
-static const char *
-python(void)
-{
-	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
-	    "python3";
-}
-
-/*
- * Parse doc with python3's json module (one document, no object with a
- * repeated key) as d, then run code (python statements, asserts) on it.
- * ROOT, AK(user) and RF are defined for the code.
- */
-static void
-pyjson(const char *doc, size_t len, const char *code)
-{
-	struct run_result	 r;
-	char			*prog, *pre;
-	size_t			 n;
-	static const char	 prefmt[] =
-	    "import json, sys\n"
-	    "def nodup(pairs):\n"
-	    "    keys = [k for k, _ in pairs]\n"
-	    "    assert len(keys) == len(set(keys)), "
-	    "'repeated key in one object: %%r' %% keys\n"
-	    "    return dict(pairs)\n"
-	    "ROOT = '%s'\n"
-	    "def AK(u): return ROOT + '/home/' + u + '/.ssh/authorized_keys'\n"
-	    "def AK2(u): return AK(u) + '2'\n"
-	    "RF = ROOT + '/" REVFILE_REL "'\n"
-	    "text = sys.stdin.read()\n"
-	    "d = json.loads(text, object_pairs_hook=nodup)\n";
-	const char		*argv[] = { python(), "-c", NULL, NULL };
-
-	n = strlen(prefmt) + strlen(T.root) + 1;
-	pre = malloc(n);
-	cr_assert_not_null(pre);
-	xsnprintf(pre, n, prefmt, T.root);
-	n = strlen(pre) + strlen(code) + 2;
-	prog = malloc(n);
-	cr_assert_not_null(prog);
-	xsnprintf(prog, n, "%s%s\n", pre, code);
-	argv[2] = prog;
-	run_prog(&r, doc, len, argv, 60);
-	cr_assert_eq(r.status, 0, "JSON check failed:\n%s\non:\n%s\ncheck:\n%s",
-	    r.err, doc, code);
-	run_free(&r);
-	free(prog);
-	free(pre);
 }
 
 /* ------------------------------------------- snapshots: nothing changed */
@@ -527,24 +343,6 @@ store_state(char *raw, size_t rawlen)
 	xsnprintf(cwal, sizeof(cwal), "%s/k.db-shm", cdir);
 	(void)unlink(cwal);
 	return s;
-}
-
-/* One number from the store (on a copy, like store_state). */
-static long
-store_count(const char *sql)
-{
-	struct run_result	r;
-	char			db[PATH_MAX];
-	const char		*argv[] = { "sqlite3", "-readonly", db, sql,
-				    NULL };
-	long			n;
-
-	tp(db, DB_REL);
-	run_prog(&r, NULL, 0, argv, 0);
-	cr_assert_eq(r.status, 0, "sqlite3 %s: %s", sql, r.err);
-	n = strtol(r.out, NULL, 10);
-	run_free(&r);
-	return n;
 }
 
 /* Change the store behind keyadm's back (aging grants). */
@@ -825,7 +623,7 @@ Test(audit, deleted_line_is_a_missing_grant)
 	key("ed25519", 0, "k1", k1, fp1);
 	key("ed25519", 0, "k2", k2, fp2);
 	KA_OK("add", "alice", k1, k2);
-	b1 = typeb64(k1);
+	b1 = pub_typeb64(k1);
 	drop_lines_with(akfile(ak, "alice"), b1);
 	free(b1);
 
@@ -1024,7 +822,7 @@ Test(audit, untrusted_file_text_is_escaped)
 	const char		*modes[] = { "", "--json" };
 
 	key("ed25519", 0, "k1", k1, NULL);
-	b1 = typeb64(k1);
+	b1 = pub_typeb64(k1);
 	xsnprintf(text, sizeof(text),
 	    "\033]0;owned\007 \033[2J not a key\n"
 	    "%s evil\033[31m\rcomment\n", b1);
@@ -1065,7 +863,7 @@ unsafe_setup(char *fp2)
 	key("ed25519", 0, "k2", k2, fp2);
 	KA_OK("add", "alice", k1);
 	append_pub("alice", k2);
-	append(akfile(ak, "alice"), "this is not a key\n");
+	append_text(akfile(ak, "alice"), "this is not a key\n");
 }
 
 /*
@@ -1182,7 +980,8 @@ Test(audit, system_accounts_behind_roots_link_or_writable_dir_are_clean)
 	cr_assert_eq(symlink("usr/bin", tp(p, "bin")), 0);
 	mkdirs(tp(p, "var/mail"), 02775);
 	cr_assert_eq(chmod(tp(p, "var/mail"), 02775), 0);
-	append(tp(p, "etc/passwd"), "bin:x:2:2:bin:/bin:/usr/sbin/nologin\n"
+	append_text(tp(p, "etc/passwd"),
+	    "bin:x:2:2:bin:/bin:/usr/sbin/nologin\n"
 	    "mail:x:8:8:mail:/var/mail:/usr/sbin/nologin\n");
 	audit_expect(0, 5, "[]");
 	/* through root's link, keys are found and audited as sshd would */
@@ -1316,7 +1115,7 @@ Test(audit, revoked_key_removed_from_the_file_by_hand)
 	char	k1[PATH_MAX], fp1[128], rf[PATH_MAX], exp[1024], *b1;
 
 	revoked_setup(k1, fp1);
-	b1 = typeb64(k1);
+	b1 = pub_typeb64(k1);
 	drop_lines_with(tp(rf, REVFILE_REL), b1);
 	free(b1);
 	xsnprintf(exp, sizeof(exp), "[F('revocation-not-listed', None, "
@@ -1331,9 +1130,9 @@ Test(audit, key_listed_in_the_file_by_hand)
 
 	key("ed25519", 0, "k2", k2, fp2);
 	revoked_setup(k1, fp1);
-	b2 = typeb64(k2);
-	append(tp(rf, REVFILE_REL), b2);
-	append(rf, "\n");
+	b2 = pub_typeb64(k2);
+	append_text(tp(rf, REVFILE_REL), b2);
+	append_text(rf, "\n");
 	free(b2);
 	xsnprintf(exp, sizeof(exp), "[F('revocation-unrecorded', None, "
 	    "fp='%s', line=ANY)]", fp2);
@@ -1420,12 +1219,13 @@ Test(audit, text_report_headers_lines_and_summary)
 	KA_OK("add", "bob", k4);
 	KA_OK("revoke", fp4, "--reason", "gone");
 	/* machine-wide: a key listed in the revoked-keys file by hand */
-	b3 = typeb64(k3);
-	append(tp(rf, REVFILE_REL), b3);
-	append(rf, "\n");
+	b3 = pub_typeb64(k3);
+	append_text(tp(rf, REVFILE_REL), b3);
+	append_text(rf, "\n");
 	free(b3);
 	append_pub("alice", k2);				/* line 2 */
-	append(akfile(ak, "alice"), "this is not a key\n");	/* line 3 */
+	/* line 3 */
+	append_text(akfile(ak, "alice"), "this is not a key\n");
 
 	aud(&r, 1, "", NULL);
 	assert_stderr_form(&r, 0);
@@ -1538,7 +1338,7 @@ Test(audit, locked_key_file_is_read_without_the_lock_with_a_warning)
 	run_free(&r);
 
 	/* still locked, nothing to report: 0 and clean, with the warning */
-	b3 = typeb64(k3);
+	b3 = pub_typeb64(k3);
 	drop_lines_with(ak, b3);
 	free(b3);
 	aud(&r, 0, "--json", "alice", NULL);
@@ -1679,7 +1479,7 @@ Test(audit, key_file_over_the_line_cap_is_unsafe_not_an_error)
 	audit_expect(1, 3, exp);
 
 	/* two more empty lines: over the cap */
-	append(akfile(ak, "alice"), "\n\n");
+	append_text(akfile(ak, "alice"), "\n\n");
 	xsnprintf(exp, sizeof(exp), "[F('unsafe-path', 'alice', "
 	    "path=AK('alice'), msg=(AK('alice') + ': ', 'too large'))]");
 	audit_expect(1, 3, exp);
@@ -1878,18 +1678,18 @@ Test(audit, lines_sshd_accepts_are_judged_as_keys)
 	l4 = publine(k4);
 	akfile(ak, "alice");
 	xsnprintf(line, sizeof(line), "permitopen=\"localhost:ssh\" %s", l2);
-	append(ak, line);					/* 2 */
+	append_text(ak, line);					/* 2 */
 	xsnprintf(line, sizeof(line), "from=\"127.1\" %s", l3);
-	append(ak, line);					/* 3 */
+	append_text(ak, line);					/* 3 */
 	xsnprintf(line, sizeof(line), "from=\"127.1\" %s", l4);
-	append(ak, line);					/* 4 */
-	b5 = typeb64(k5);
+	append_text(ak, line);					/* 4 */
+	b5 = pub_typeb64(k5);
 	sp = strchr(b5, ' ') + 1;
 	cr_assert_gt(strlen(sp), 40);
 	*(sp - 1) = '\0';
 	xsnprintf(line, sizeof(line), "%s %.10s\v%.20s\f%s k5\n", b5, sp,
 	    sp + 10, sp + 30);
-	append(ak, line);					/* 5 */
+	append_text(ak, line);					/* 5 */
 	free(b5);
 	free(l2);
 	free(l3);
@@ -1920,9 +1720,9 @@ new_account(const char *name, unsigned int id, const char *home,
 	*gid = T.as_root ? (gid_t)id : getegid();
 	xsnprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:/bin/sh\n", name,
 	    (unsigned)*uid, (unsigned)*gid, name, home);
-	append(tp(p, "etc/passwd"), line);
+	append_text(tp(p, "etc/passwd"), line);
 	xsnprintf(line, sizeof(line), "grp%u:x:%u:\n", id, (unsigned)*gid);
-	append(tp(p, "etc/group"), line);
+	append_text(tp(p, "etc/group"), line);
 	if (home_dir != NULL) {
 		mkdirs(tp(p, home_dir), 0700);
 		cr_assert_eq(lchown(p, *uid, *gid), 0);
@@ -1959,7 +1759,7 @@ Test(audit, account_name_with_an_at_sign)
 	/* add installs for it, and the grant is listed under that name */
 	KA_OK("add", carol, k1);
 	text = slurp(ak, NULL);
-	b1 = typeb64(k1);
+	b1 = pub_typeb64(k1);
 	cr_assert_not_null(strstr(text, b1), "%s", text);
 	free(b1);
 	free(text);
@@ -2003,14 +1803,14 @@ Test(audit, roots_link_is_followed_but_not_the_accounts)
 
 	KA_OK("add", "dave", k1);
 	text = slurp(tp(p, "home/dave/.ssh/authorized_keys"), NULL);
-	b1 = typeb64(k1);
+	b1 = pub_typeb64(k1);
 	cr_assert_not_null(strstr(text, b1), "%s", text);
 	free(b1);
 	free(text);
 	audit_expect(0, 4, "[]");
-	append(p, "# by hand\n");
+	append_text(p, "# by hand\n");
 	text = publine(k2);
-	append(p, text);
+	append_text(p, text);
 	free(text);
 	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'dave', "
 	    "path=ROOT + '/home2/dave/.ssh/authorized_keys', fp='%s', "

@@ -26,39 +26,24 @@
 #include "run.h"
 
 static struct tree	T;
-static pid_t		locker_pid = -1;
-static int		locker_fd = -1;
+static struct locker	L = LOCKER_INIT;
 
-static void
-release_lock(void)
-{
-	int	st;
-
-	if (locker_fd != -1)
-		(void)close(locker_fd);	/* the locker rolls back and exits */
-	locker_fd = -1;
-	if (locker_pid > 0) {
-		(void)kill(locker_pid, SIGTERM);
-		(void)waitpid(locker_pid, &st, 0);
-	}
-	locker_pid = -1;
-}
+/* keyadm --root T ARGS... (NULL-terminated), stdin from in */
+#define ka(r, in, ...)	tree_ka(&T, (r), (in), __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
 
 static void
 setup(void)
 {
 	tree_make(&T);
-	if (geteuid() == 0) {
-		/* a fixed actor: "the administrator behind sudo" */
-		(void)setenv("SUDO_USER", "ka-admin", 1);
-		(void)setenv("SUDO_UID", "4242", 1);
-	}
+	if (geteuid() == 0)
+		set_sudo_actor();
 }
 
 static void
 teardown(void)
 {
-	release_lock();
+	locker_release(&L);
 	tree_remove(&T);
 }
 
@@ -72,32 +57,6 @@ setup_root(void)
 }
 
 TestSuite(cli_root, .init = setup_root, .fini = teardown, .timeout = 300);
-
-/* keyadm --root TREE ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(struct run_result *r, const char *in, ...)
-{
-	const char	*argv[64], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	va_start(ap, in);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return run_keyadm(r, in, argv);
-}
-
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
-}
 
 static const char *
 datafile(char *buf, const char *name)
@@ -114,19 +73,7 @@ static void
 key(const char *type, unsigned int bits, const char *comment,
     const char *name, char *pub)
 {
-	char	priv[PATH_MAX];
-
-	tree_keygen(&T, type, bits, comment, name, priv, sizeof(priv));
-	xsnprintf(pub, PATH_MAX, "%s.pub", priv);
-}
-
-static void
-assert_absent(const char *path)
-{
-	struct stat	st;
-
-	cr_assert(lstat(path, &st) == -1 && errno == ENOENT,
-	    "%s exists but must not", path);
+	tree_keygen_pub(&T, type, bits, comment, name, pub, NULL);
 }
 
 static void
@@ -933,45 +880,6 @@ Test(cli, store_of_another_application_is_refused)
 	store_refused(NULL);
 }
 
-/* A child holds BEGIN EXCLUSIVE on db until release_lock(). */
-static void
-hold_lock(const char *db)
-{
-	int	ready[2], hold[2];
-	char	c;
-	ssize_t	n;
-
-	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(hold, O_CLOEXEC), 0);
-	locker_pid = fork();
-	cr_assert_neq(locker_pid, -1);
-	if (locker_pid == 0) {
-		sqlite3	*h;
-
-		(void)close(ready[0]);
-		(void)close(hold[1]);
-		(void)alarm(120);	/* never outlive the test by much */
-		if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) !=
-		    SQLITE_OK || sqlite3_exec(h, "BEGIN EXCLUSIVE", NULL, NULL,
-		    NULL) != SQLITE_OK)
-			_exit(2);
-		if (write(ready[1], "L", 1) != 1)
-			_exit(3);
-		while (read(hold[0], &c, 1) == -1 && errno == EINTR)
-			;
-		(void)sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-		(void)sqlite3_close(h);
-		_exit(0);
-	}
-	(void)close(ready[1]);
-	(void)close(hold[0]);
-	locker_fd = hold[1];
-	while ((n = read(ready[0], &c, 1)) == -1 && errno == EINTR)
-		;
-	(void)close(ready[0]);
-	cr_assert_eq(n, 1, "the locking child could not lock %s", db);
-}
-
 Test(cli, locked_store_is_busy_and_changes_nothing)
 {
 	struct run_result	 r;
@@ -988,11 +896,11 @@ Test(cli, locked_store_is_busy_and_changes_nothing)
 	run_free(&r);
 	before = slurp(tp(ak, "home/alice/.ssh/authorized_keys"), &blen);
 
-	hold_lock(tp(db, "var/lib/keyadm/keyadm.db"));
+	locker_hold(&L, tp(db, "var/lib/keyadm/keyadm.db"));
 	cr_assert_eq(ka(&r, NULL, "add", "alice", b, NULL), 75, "%s", r.err);
 	assert_stderr_line(&r, "%s: database is locked; try again", db);
 	run_free(&r);
-	release_lock();
+	locker_release(&L);
 
 	cr_assert(file_equals(ak, before, blen), "authorized_keys changed");
 	free(before);

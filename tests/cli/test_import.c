@@ -52,23 +52,15 @@
 
 static struct tree	T;
 static unsigned int	next_id;	/* uid and gid of the next account */
-static pid_t		locker_pid = -1;
-static int		locker_fd = -1;
+static struct locker	L = LOCKER_INIT;
 
-static void
-release_lock(void)
-{
-	int	st;
-
-	if (locker_fd != -1)
-		(void)close(locker_fd);	/* the locker rolls back and exits */
-	locker_fd = -1;
-	if (locker_pid > 0) {
-		(void)kill(locker_pid, SIGTERM);
-		(void)waitpid(locker_pid, &st, 0);
-	}
-	locker_pid = -1;
-}
+/* keyadm --root T ARGS... (NULL-terminated), stdin from in */
+#define ka(r, in, ...)	tree_ka(&T, (r), (in), __VA_ARGS__)
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(...)	TREE_KA_OK(&T, __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
+/* ROOT/home/USER/.ssh/authorized_keys */
+#define akpath(buf, user) tree_akfile(&T, (buf), (user))
 
 static void
 setup(void)
@@ -80,7 +72,7 @@ setup(void)
 static void
 teardown(void)
 {
-	release_lock();
+	locker_release(&L);
 	tree_remove(&T);
 }
 
@@ -98,58 +90,6 @@ TestSuite(import_root, .init = setup_root, .fini = teardown,
     .timeout = 300);
 
 /* ----------------------------------------------------------- helpers */
-
-/* keyadm --root TREE ARGS... (NULL-terminated), stdin from in. */
-static int
-ka_v(struct run_result *r, const char *in, va_list ap)
-{
-	const char	*argv[64], *a;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	argv[n] = NULL;
-	return run_keyadm(r, in, argv);
-}
-
-static int __attribute__((sentinel))
-ka(struct run_result *r, const char *in, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, in);
-	rc = ka_v(r, in, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* keyadm ... that must exit 0; the result is freed. */
-#define KA_OK(...) do {							\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka(&ok_r_, NULL, __VA_ARGS__, NULL), 0,		\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
-
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
-}
-
-/* ROOT/home/USER/.ssh/authorized_keys */
-static const char *
-akpath(char *buf, const char *user)
-{
-	xsnprintf(buf, PATH_MAX, "%s/home/%s/.ssh/authorized_keys", T.root,
-	    user);
-	return buf;
-}
 
 /* The account's file, or "" when there is none (free it). */
 static char *
@@ -322,23 +262,21 @@ static char * __attribute__((sentinel))
 ka_json(const char *first, ...)
 {
 	struct run_result	 r;
-	const char		*argv[32], *a;
+	const char		*args[32], *a;
 	va_list			 ap;
 	char			*out;
 	int			 n = 0;
 
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	argv[n++] = "--json";
-	argv[n++] = first;
+	args[n++] = "--json";
+	args[n++] = first;
 	va_start(ap, first);
 	while ((a = va_arg(ap, const char *)) != NULL) {
 		cr_assert_lt(n, 31);
-		argv[n++] = a;
+		args[n++] = a;
 	}
 	va_end(ap);
-	argv[n] = NULL;
-	run_keyadm(&r, NULL, argv);
+	args[n] = NULL;
+	tree_kav(&T, &r, NULL, args);
 	cr_assert_eq(r.status, 0, "keyadm --json %s: exit %d\n%s", first,
 	    r.status, r.err);
 	out = r.out;
@@ -430,16 +368,6 @@ line_count(const char *text, const char *line)
 			break;
 		p = e + 1;
 	}
-	return c;
-}
-
-static int
-lines_in(const char *text)
-{
-	int	c = 0;
-
-	for (; *text != '\0'; text++)
-		c += *text == '\n';
 	return c;
 }
 
@@ -630,7 +558,7 @@ Test(import, tsv_installs_each_accounts_keys)
 	xsnprintf(want, sizeof(want), "bob: 1 added in %s\n", akpath(p, "bob"));
 	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
 	/* the summary comes last */
-	cr_assert_eq(lines_in(r.out), 3, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 3, "%s", r.out);
 	cr_assert_eq(strncmp(last_line(r.out), "import: ", 8), 0,
 	    "the summary is not the last line:\n%s", r.out);
 	run_free(&r);
@@ -778,10 +706,10 @@ Test(import, same_key_twice_for_one_account_is_one_grant)
 	a = ak("alice");
 	b = ak("bob");
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 2, "%s", a);
+	cr_assert_eq(text_lines(a), 2, "%s", a);
 	cr_assert_eq(line_count(b, k1.line), 1, "the same key for another "
 	    "account is installed there too:\n%s", b);
-	cr_assert_eq(lines_in(b), 1, "%s", b);
+	cr_assert_eq(text_lines(b), 1, "%s", b);
 	cr_assert_eq(grants("alice"), 2);
 	cr_assert_eq(grants("bob"), 1);
 	free(a);
@@ -828,7 +756,7 @@ Test(import, rejected_lines_are_reported_with_source_and_line)
 	expect_msg(&r, path, 4, "not a valid user name");
 	expect_msg(&r, path, 6, R_OPTIONS);
 	/* one line per refusal on stderr, each SOURCE:LINE: reason */
-	cr_assert_eq(lines_in(r.err), 6, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 6, "%s", r.err);
 	for (i = 0; i < 6; i++) {
 		char pre[PATH_MAX + 32];
 		xsnprintf(pre, sizeof(pre), "keyadm: %s:%d: ", path, bad[i]);
@@ -869,11 +797,11 @@ Test(import, rejected_lines_are_reported_with_source_and_line)
 	run_free(&r);
 	a = ak("alice");
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 1, "%s", a);
+	cr_assert_eq(text_lines(a), 1, "%s", a);
 	free(a);
 	a = ak("bob");
 	cr_assert_eq(line_count(a, k3.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 1, "%s", a);
+	cr_assert_eq(text_lines(a), 1, "%s", a);
 	free(a);
 	cr_assert_eq(grants(NULL), 2);
 	expect_audit_clean();
@@ -899,7 +827,7 @@ Test(import, unknown_account_is_refused_others_get_their_keys)
 	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
 	expect_msg(&r, path, 2, "carol: unknown user");
 	expect_msg(&r, path, 4, "carol: unknown user");
-	cr_assert_eq(lines_in(r.err), 2, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 2, "%s", r.err);
 	expect_json(r.out, "[(x['line'], x['user'], x['error'], "
 	    "x['reason']) for x in d['refused']]", "[[2, \"carol\", "
 	    "\"unknown user\", \"carol: unknown user\"], [4, \"carol\", "
@@ -1037,7 +965,7 @@ Test(import, key_listed_as_revoked_is_refused_when_unknown_to_the_store)
 	xsnprintf(why, sizeof(why), "alice: %s is revoked; add --force "
 	    "reinstates it", k1.fp);
 	expect_msg(&r, path, 1, why);
-	cr_assert_eq(lines_in(r.err), 1, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 1, "%s", r.err);
 	run_free(&r);
 	a = ak("alice");
 	cr_assert_eq(line_count(a, k1.line), 0, "%s", a);
@@ -1070,7 +998,7 @@ Test(import, unsafe_account_path_is_refused_others_get_their_keys)
 	input(path, "keys.tsv", in.p);
 	ka(&r, NULL, "--json", "import", path, NULL);
 	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
-	cr_assert_eq(lines_in(r.err), 2, "one message per key:\n%s", r.err);
+	cr_assert_eq(text_lines(r.err), 2, "one message per key:\n%s", r.err);
 	cr_assert_not_null(strstr(r.err, ":1: "), "%s", r.err);
 	cr_assert_not_null(strstr(r.err, ":3: "), "%s", r.err);
 	cr_assert_not_null(strstr(r.err, ".ssh"), "the path is named:\n%s",
@@ -1243,7 +1171,7 @@ Test(import, repairs_and_records_as_add_does)
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
 	cr_assert_eq(line_count(a, k2.line), 1, "%s", a);
 	cr_assert_eq(line_count(a, k3.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 3, "%s", a);
+	cr_assert_eq(text_lines(a), 3, "%s", a);
 	free(a);
 	cr_assert_eq(grants("alice"), 3);
 	expect_audit_clean();
@@ -1453,7 +1381,7 @@ Test(import, standard_input)
 	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
 	cr_assert_eq(strncmp(r.err, "keyadm: standard input:2: ", 26), 0,
 	    "%s", r.err);
-	cr_assert_eq(lines_in(r.err), 1, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 1, "%s", r.err);
 	run_free(&r);
 	a = ak("alice");
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
@@ -1486,13 +1414,13 @@ Test(import, overlong_line_is_refused_alone)
 	input(path, "keys.tsv", in.p);
 	ka(&r, NULL, "import", path, NULL);
 	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
-	cr_assert_eq(lines_in(r.err), 1, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 1, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, ":2: "), "the long line is line 2:\n"
 	    "%s", r.err);
 	run_free(&r);
 	a = ak("alice");
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 1, "%s", a);
+	cr_assert_eq(text_lines(a), 1, "%s", a);
 	free(a);
 	a = ak("bob");
 	cr_assert_eq(line_count(a, k2.line), 1, "line 3 after the long one is "
@@ -1561,7 +1489,7 @@ Test(import, each_accounts_file_is_written_once)
 	    "a no-op run rewrote a file");
 	(void)close(fd);
 	a = ak("alice");
-	cr_assert_eq(lines_in(a), 6, "%s", a);
+	cr_assert_eq(text_lines(a), 6, "%s", a);
 	free(a);
 	free(in.p);
 }
@@ -1675,7 +1603,7 @@ Test(import, keydir_maps_file_names_to_accounts)
 	cr_assert_eq(grants(NULL), 9);
 	a = ak("alice");
 	cr_assert_null(strstr(a, "BEGIN"), "%s", a);
-	cr_assert_eq(lines_in(a), 5, "%s", a);
+	cr_assert_eq(text_lines(a), 5, "%s", a);
 	free(a);
 	expect_audit_clean();
 	expect_chain_intact();
@@ -1755,7 +1683,7 @@ Test(import, keydir_refuses_links_fifos_and_private_keys)
 	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
 	xsnprintf(want, sizeof(want), "keyadm: %s/bob@roca.pub:1: ", dir);
 	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
-	cr_assert_eq(lines_in(r.err), 7, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 7, "%s", r.err);
 	/* the JSON names every refused file */
 	expect_json(r.out, "len(d['rejected'])", "7");
 	expect_json(r.out, "sorted(x['source'][len(x['source']) - "
@@ -1785,11 +1713,11 @@ Test(import, keydir_refuses_links_fifos_and_private_keys)
 	/* the good keys went in, nothing through the links */
 	a = ak("alice");
 	cr_assert_eq(line_count(a, k1.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 1, "%s", a);
+	cr_assert_eq(text_lines(a), 1, "%s", a);
 	free(a);
 	a = ak("bob");
 	cr_assert_eq(line_count(a, k3.line), 1, "%s", a);
-	cr_assert_eq(lines_in(a), 1, "%s", a);
+	cr_assert_eq(text_lines(a), 1, "%s", a);
 	free(a);
 	cr_assert_eq(grants(NULL), 2);
 	free(pk);
@@ -1834,8 +1762,8 @@ expect_bulk_files(const struct rk *keys, size_t n)
 	for (u = 1; u <= BULK_ACCOUNTS; u++) {
 		xsnprintf(name, sizeof(name), "u%zu", u);
 		a = ak(name);
-		cr_assert_eq((size_t)lines_in(a), n / BULK_ACCOUNTS,
-		    "%s: %d lines", name, lines_in(a));
+		cr_assert_eq((size_t)text_lines(a), n / BULK_ACCOUNTS,
+		    "%s: %d lines", name, text_lines(a));
 		for (i = u - 1; i < n; i += BULK_ACCOUNTS)
 			cr_assert_eq(line_count(a, keys[i].line), 1,
 			    "%s: key %zu", name, i);
@@ -2030,8 +1958,8 @@ Test(import, many_accounts_are_looked_up_as_few_are)
 	cr_assert_str_eq(e1, e2);
 	cr_assert_str_eq(e1, "keyadm: FILE:2: ghost: home directory is not an "
 	    "absolute path\nkeyadm: FILE:3: carol: unknown user\n");
-	cr_assert_eq(lines_in(r1.err), 2, "%s", r1.err);
-	cr_assert_eq(lines_in(r2.err), 2, "%s", r2.err);
+	cr_assert_eq(text_lines(r1.err), 2, "%s", r1.err);
+	cr_assert_eq(text_lines(r2.err), 2, "%s", r2.err);
 	cr_assert_not_null(strstr(r1.err, "ghost: home directory is not an "
 	    "absolute path\n"), "%s", r1.err);
 	cr_assert_not_null(strstr(r2.err, "ghost: home directory is not an "
@@ -2132,7 +2060,7 @@ Test(import, keydir_names_that_give_no_user_are_refused)
 	    "name");
 	xsnprintf(sub, sizeof(sub), "%s/not valid", dir);
 	expect_msg(&r, sub, 0, "not a valid user name");
-	cr_assert_eq(lines_in(r.err), 3, "%s", r.err);
+	cr_assert_eq(text_lines(r.err), 3, "%s", r.err);
 	expect_json(r.out, "len(d['rejected'])", "3");
 	expect_json(r.out, "[(a['user'], a['added']) for a in d['accounts']]",
 	    "[[\"bob\", 1]]");
@@ -2141,45 +2069,6 @@ Test(import, keydir_names_that_give_no_user_are_refused)
 	cr_assert_str_empty(a, "%s", a);
 	free(a);
 	cr_assert_eq(grants(NULL), 1);
-}
-
-/* A child holds BEGIN EXCLUSIVE on db until release_lock(). */
-static void
-hold_lock(const char *db)
-{
-	int	ready[2], hold[2];
-	char	c;
-	ssize_t	n;
-
-	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
-	cr_assert_eq(pipe2(hold, O_CLOEXEC), 0);
-	locker_pid = fork();
-	cr_assert_neq(locker_pid, -1);
-	if (locker_pid == 0) {
-		sqlite3	*h;
-
-		(void)close(ready[0]);
-		(void)close(hold[1]);
-		(void)alarm(120);	/* never outlive the test by much */
-		if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) !=
-		    SQLITE_OK || sqlite3_exec(h, "BEGIN EXCLUSIVE", NULL, NULL,
-		    NULL) != SQLITE_OK)
-			_exit(2);
-		if (write(ready[1], "L", 1) != 1)
-			_exit(3);
-		while (read(hold[0], &c, 1) == -1 && errno == EINTR)
-			;
-		(void)sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-		(void)sqlite3_close(h);
-		_exit(0);
-	}
-	(void)close(ready[1]);
-	(void)close(hold[0]);
-	locker_fd = hold[1];
-	while ((n = read(ready[0], &c, 1)) == -1 && errno == EINTR)
-		;
-	(void)close(ready[0]);
-	cr_assert_eq(n, 1, "the locking child could not lock %s", db);
 }
 
 Test(import, busy_store_changes_nothing)
@@ -2203,13 +2092,13 @@ Test(import, busy_store_changes_nothing)
 	    k2.line);
 	input(path, "keys.tsv", text);
 
-	hold_lock(tp(db, DB_REL));
+	locker_hold(&L, tp(db, DB_REL));
 	ka(&r, NULL, "import", path, NULL);
 	cr_assert_eq(r.status, 75, "exit %d\n%s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, "database is locked; try again"),
 	    "%s", r.err);
 	run_free(&r);
-	release_lock();
+	locker_release(&L);
 	/* no file was written ahead of the store */
 	cr_assert(file_equals(akpath(p, "alice"), before, blen),
 	    "alice's file changed");

@@ -31,6 +31,17 @@
 
 static struct tree	T;
 
+/* keyadm --root T ARGS... (NULL-terminated), stdin from in */
+#define ka(r, in, ...)	tree_ka(&T, (r), (in), __VA_ARGS__)
+/* The same from an argv array (NULL-terminated, without --root). */
+#define kav(r, args)	tree_kav(&T, (r), NULL, (args))
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(...)	TREE_KA_OK(&T, __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
+#define akfile(buf, user) tree_akfile(&T, (buf), (user))
+#define pyjson(doc, len, code) tree_pyjson(&T, (doc), (len), (code))
+#define store_count(sql) tree_store_count(&T, (sql))
+
 static void
 setup(void)
 {
@@ -47,126 +58,18 @@ TestSuite(revoke, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ----------------------------------------------------------- helpers */
 
-/* keyadm --root TREE ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(struct run_result *r, const char *in, ...)
-{
-	const char	*argv[64], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	va_start(ap, in);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return run_keyadm(r, in, argv);
-}
-
-/* The same from an argv array (NULL-terminated, without --root). */
-static int
-kav(struct run_result *r, const char *const *args)
-{
-	const char	*argv[64];
-	int		 n = 0, i;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	for (i = 0; args[i] != NULL; i++) {
-		cr_assert_lt(n, 63);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
-}
-
-/* keyadm ... that must exit 0; the result is freed. */
-#define KA_OK(...) do {							\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka(&ok_r_, NULL, __VA_ARGS__, NULL), 0,		\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
-
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
-}
-
 /* INBOX/name{,.pub}; pub gets the public key's path, fp its fingerprint. */
 static void
 key(const char *type, const char *name, char *pub, char *fp)
 {
-	char	priv[PATH_MAX];
-
-	tree_keygen(&T, type, 0, name, name, priv, sizeof(priv));
-	xsnprintf(pub, PATH_MAX, "%s.pub", priv);
-	if (fp != NULL)
-		ssh_keygen_fingerprint(pub, fp, 128);
-}
-
-/* "type base64" of a .pub file (what the revoked-keys file lists). */
-static char *
-typeb64(const char *pub)
-{
-	char	*t = slurp(pub, NULL), *sp;
-
-	sp = strchr(t, ' ');
-	cr_assert_not_null(sp);
-	sp = strchr(sp + 1, ' ');
-	if (sp == NULL)
-		sp = t + strcspn(t, "\n");
-	*sp = '\0';
-	return t;
-}
-
-static const char *
-akfile(char *buf, const char *user)
-{
-	char	rel[64];
-
-	xsnprintf(rel, sizeof(rel), "home/%s/.ssh/authorized_keys", user);
-	return tp(buf, rel);
+	tree_keygen_pub(&T, type, 0, name, name, pub, fp);
 }
 
 /* Write user's authorized_keys (and .ssh) by hand, owned by the user. */
 static void
 put_ak(const char *user, const char *text)
 {
-	char	d[PATH_MAX], f[PATH_MAX], rel[64];
-	uid_t	uid = strcmp(user, "alice") == 0 ? T.alice_uid : T.bob_uid;
-	gid_t	gid = strcmp(user, "alice") == 0 ? T.alice_gid : T.bob_gid;
-
-	xsnprintf(rel, sizeof(rel), "home/%s/.ssh", user);
-	mkdirs(tp(d, rel), 0700);
-	cr_assert_eq(lchown(d, uid, gid), 0);
-	spew(akfile(f, user), text, strlen(text), 0600);
-	cr_assert_eq(lchown(f, uid, gid), 0);
-}
-
-/* Append to a file we made (the tests' own text). */
-static void
-append(const char *path, const char *text)
-{
-	int	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW);
-
-	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	cr_assert_eq(close(fd), 0);
-}
-
-static void
-assert_absent(const char *path)
-{
-	struct stat	st;
-
-	cr_assert(lstat(path, &st) == -1 && errno == ENOENT,
-	    "%s exists but must not", path);
+	tree_put_user_file(&T, user, "authorized_keys", text);
 }
 
 /* The file holds exactly text. */
@@ -218,47 +121,6 @@ assert_same(const char *what, const char *a, size_t alen, const char *b,
 	    "%s differs:\n%s\n--- versus ---\n%s", what, a, b);
 }
 
-/* A python3 that starts fast (pyenv's shim takes seconds per start). */
-static const char *
-python(void)
-{
-	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
-	    "python3";
-}
-
-/*
- * Parse doc with python3's json module (one document, no object with a
- * repeated key) as d, then run code (python statements, asserts) on it.
- */
-static void
-pyjson(const char *doc, size_t len, const char *code)
-{
-	struct run_result	 r;
-	char			*prog;
-	size_t			 n;
-	static const char	 pre[] =
-	    "import json, sys\n"
-	    "def nodup(pairs):\n"
-	    "    keys = [k for k, _ in pairs]\n"
-	    "    assert len(keys) == len(set(keys)), "
-	    "'repeated key in one object: %r' % keys\n"
-	    "    return dict(pairs)\n"
-	    "text = sys.stdin.read()\n"
-	    "d = json.loads(text, object_pairs_hook=nodup)\n";
-	const char		*argv[] = { python(), "-c", NULL, NULL };
-
-	n = strlen(pre) + strlen(code) + 2;
-	prog = malloc(n);
-	cr_assert_not_null(prog);
-	xsnprintf(prog, n, "%s%s\n", pre, code);
-	argv[2] = prog;
-	run_prog(&r, doc, len, argv, 60);
-	cr_assert_eq(r.status, 0, "JSON check failed:\n%s\non:\n%s\ncheck:\n%s",
-	    r.err, doc, code);
-	run_free(&r);
-	free(prog);
-}
-
 /* sqlite3 -readonly DB .dump, or "(no store)". */
 static char *
 store_dump(void)
@@ -280,24 +142,6 @@ store_dump(void)
 	s = r.out;
 	free(r.err);
 	return s;
-}
-
-/* One number from the store: sqlite3 -readonly DB "select count(*) ..." */
-static long
-store_count(const char *sql)
-{
-	struct run_result	r;
-	char			db[PATH_MAX];
-	const char		*argv[] = { "sqlite3", "-readonly", db, sql,
-				    NULL };
-	long			n;
-
-	tp(db, DB_REL);
-	run_prog(&r, NULL, 0, argv, 0);
-	cr_assert_eq(r.status, 0, "sqlite3 %s: %s", sql, r.err);
-	n = strtol(r.out, NULL, 10);
-	run_free(&r);
-	return n;
 }
 
 /*
@@ -464,7 +308,7 @@ assert_revfile(const char *const *pubs, size_t n)
 		}
 		in_keys = 1;
 		cr_assert_lt(k, n, "more keys listed than revoked: %s", line);
-		want = typeb64(pubs[k]);
+		want = pub_typeb64(pubs[k]);
 		cr_assert_str_eq(line, want, "key line %zu of %s", k + 1, rf);
 		free(want);
 		k++;
@@ -541,8 +385,8 @@ Test(revoke, revoke_everywhere_removes_every_line_and_lists_the_key)
 	key("ed25519", "k1", k1, fp1);
 	key("ed25519", "k2", k2, fp2);
 	key("ecdsa", "k3", k3, NULL);
-	b1 = typeb64(k1);
-	b3 = typeb64(k3);
+	b1 = pub_typeb64(k1);
+	b3 = pub_typeb64(k3);
 	KA_OK("add", "alice", k1);
 	KA_OK("add", "bob", k1, k2);
 	/* alice's file: the grant's line, plus copies an admin made */
@@ -555,7 +399,7 @@ Test(revoke, revoke_everywhere_removes_every_line_and_lists_the_key)
 	    "  # indented, trailing blank \n"
 	    "%s\n"
 	    "# last line, no LF", b1, b1, b3, b1);
-	append(akfile(ak, "alice"), text);
+	append_text(akfile(ak, "alice"), text);
 	cr_assert_eq(store_count("select count(*) from grants where "
 	    "status='active'"), 3);
 
@@ -714,8 +558,8 @@ Test(revoke, revoke_appends_to_an_existing_revoked_keys_file)
 	key("ed25519", "k1", k1, fp1);
 	key("ecdsa", "k2", k2, NULL);
 	key("ed25519", "k3", k3, NULL);
-	b1 = typeb64(k1);
-	b2 = typeb64(k2);
+	b1 = pub_typeb64(k1);
+	b2 = pub_typeb64(k2);
 	mkdirs(tp(d, "etc/ssh"), 0755);
 	xsnprintf(pre, sizeof(pre), "# site list\n\n%s an old comment\n"
 	    "# end, no LF", b2);
@@ -1056,8 +900,8 @@ Test(revoke, add_options_are_written_canonically_and_recorded)
 
 	key("ed25519", "k1", k1, NULL);
 	key("ecdsa", "k2", k2, NULL);
-	b1 = typeb64(k1);
-	b2 = typeb64(k2);
+	b1 = pub_typeb64(k1);
+	b2 = pub_typeb64(k2);
 	/* restrict given last still comes first; expiry-time last */
 	cr_assert_eq(ka(&r, NULL, "--json", "add", "alice", k1,
 	    "--from", "10.0.0.0/8,*.example.com",
@@ -1207,18 +1051,18 @@ Test(revoke, add_again_updates_options_in_place)
 
 	key("ed25519", "k1", k1, fp1);
 	key("ed25519", "k2", k2, NULL);
-	b1 = typeb64(k1);
-	b2 = typeb64(k2);
+	b1 = pub_typeb64(k1);
+	b2 = pub_typeb64(k2);
 	xsnprintf(text, sizeof(text), "# top\n%s k2\n\n", b2);
 	put_ak("alice", text);
 	KA_OK("add", "alice", k1, "--from", "10.0.0.0/8");
 	id = grant_id("alice", fp1);
-	append(akfile(ak, "alice"), "# tail\n");
+	append_text(akfile(ak, "alice"), "# tail\n");
 	{	/* a copy of the key by hand, after the tail */
 		char dup[1024];
 
 		xsnprintf(dup, sizeof(dup), "%s hand copy\n", b1);
-		append(ak, dup);
+		append_text(ak, dup);
 	}
 
 	cr_assert_eq(ka(&r, NULL, "--json", "add", "alice", k1, "--restrict",
@@ -1325,8 +1169,8 @@ Test(revoke, expire_removes_passed_grants_only)
 	    "    assert g['expires_at'].endswith('Z')\n");
 	run_free(&r);
 
-	b2 = typeb64(k2);
-	b3 = typeb64(k3);
+	b2 = pub_typeb64(k2);
+	b3 = pub_typeb64(k3);
 	xsnprintf(exp, sizeof(exp), "expiry-time=\"");
 	{
 		char *got = slurp(akfile(ak, "alice"), NULL);
@@ -1412,14 +1256,14 @@ revoke_dry_run(int revfile_exists)
 	key("ed25519", "k1", k1, fp1);
 	key("ed25519", "k2", k2, NULL);
 	key("ecdsa", "k3", k3, NULL);
-	b1 = typeb64(k1);
-	b3 = typeb64(k3);
+	b1 = pub_typeb64(k1);
+	b3 = pub_typeb64(k3);
 	KA_OK("add", "alice", k1, k2);
 	KA_OK("add", "bob", k1);
 	xsnprintf(text, sizeof(text), "# mid\n%s k3\n\n"
 	    "no-pty,from=\"192.168.0.0/16\" %s copy\n# a\n# b\n# c\n# d\n"
 	    "%s last\n", b3, b1, b1);
-	append(akfile(aa, "alice"), text);
+	append_text(akfile(aa, "alice"), text);
 	akfile(ab, "bob");
 	tp(rf, REVFILE_REL);
 	if (revfile_exists) {
@@ -1507,7 +1351,7 @@ Test(revoke, add_dry_run_diffs_apply_and_change_nothing)
 	key("ed25519", "k1", k1, fp1);
 	key("ed25519", "k2", k2, NULL);
 	key("ecdsa", "k3", k3, fp3);
-	b2 = typeb64(k2);
+	b2 = pub_typeb64(k2);
 	xsnprintf(text, sizeof(text), "# one\n# two\n# three\n# four\n"
 	    "%s hand\n# five\n# six\n# seven\n# eight\n", b2);
 	put_ak("alice", text);
@@ -1587,7 +1431,7 @@ Test(revoke, expire_dry_run_diff_applies_and_changes_nothing)
 	put_ak("alice", "# keep\n\n");
 	KA_OK("add", "alice", k2);
 	KA_OK("add", "alice", k1, "--expires", "1s", "--restrict");
-	append(akfile(ak, "alice"), "# after\n");
+	append_text(akfile(ak, "alice"), "# after\n");
 	(void)sleep(2);
 	db0 = store_dump();
 	f0 = slurp(ak, &l0);
