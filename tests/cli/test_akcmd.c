@@ -32,6 +32,12 @@
 
 static struct tree	T;
 
+/* keyadm --root T ARGS... (NULL-terminated) */
+#define ka(r, ...)	tree_ka(&T, (r), NULL, __VA_ARGS__)
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(...)	TREE_KA_OK(&T, __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
+
 /* A key of the tests: its files, fingerprint, and .pub fields. */
 struct key {
 	char	priv[PATH_MAX], pub[PATH_MAX];
@@ -56,43 +62,6 @@ TestSuite(akcmd, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ----------------------------------------------------------- helpers */
 
-/* keyadm ARGV... (NULL-terminated), --root TREE first. */
-static int
-ka_v(struct run_result *r, va_list ap)
-{
-	const char	*argv[64], *a;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
-}
-
-static int __attribute__((sentinel))
-ka(struct run_result *r, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, r);
-	rc = ka_v(r, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* keyadm ... that must exit 0; the result is freed. */
-#define KA_OK(...) do {							\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka(&ok_r_, __VA_ARGS__, NULL), 0,			\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
-
 /*
  * keyadm authorized-keys ARGS...: must exit 0 with nothing on stderr;
  * its output is returned (free it).
@@ -101,23 +70,21 @@ static char * __attribute__((sentinel))
 akc(const char *first, ...)
 {
 	struct run_result	 r;
-	const char		*argv[16], *a;
+	const char		*args[16], *a;
 	va_list			 ap;
 	char			*out;
 	int			 n = 0;
 
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	argv[n++] = "authorized-keys";
-	argv[n++] = first;
+	args[n++] = "authorized-keys";
+	args[n++] = first;
 	va_start(ap, first);
 	while ((a = va_arg(ap, const char *)) != NULL) {
 		cr_assert_lt(n, 15);
-		argv[n++] = a;
+		args[n++] = a;
 	}
 	va_end(ap);
-	argv[n] = NULL;
-	cr_assert_eq(run_keyadm(&r, NULL, argv), 0, "authorized-keys %s: "
+	args[n] = NULL;
+	cr_assert_eq(tree_kav(&T, &r, NULL, args), 0, "authorized-keys %s: "
 	    "exit %d; stderr:\n%s", first, r.status, r.err);
 	cr_assert_str_empty(r.err, "authorized-keys %s: stderr:\n%s", first,
 	    r.err);
@@ -126,12 +93,6 @@ akc(const char *first, ...)
 	r.out = NULL;
 	run_free(&r);
 	return out;
-}
-
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
 }
 
 /* INBOX/name: a key of type (ssh-keygen -t) with comment name. */
@@ -152,21 +113,7 @@ key(struct key *k, const char *type, const char *name)
 }
 
 /* sqlite3 DB SQL, which must succeed; its output is returned (free it). */
-static char *
-sql(const char *text)
-{
-	struct run_result	 r;
-	char			 db[PATH_MAX], *out;
-	const char		*argv[] = { "sqlite3", tp(db, DB_REL), text,
-				    NULL };
-
-	cr_assert_eq(run_prog(&r, NULL, 0, argv, 0), 0, "sqlite3 %s: %s",
-	    text, r.err);
-	out = r.out;
-	r.out = NULL;
-	run_free(&r);
-	return out;
-}
+#define sql(text)	tree_sqlite3(&T, (text))
 
 /* The keys of most tests, installed as add installs them. */
 struct two {

@@ -68,7 +68,6 @@
 #include <criterion/parameterized.h>
 #include <openssl/evp.h>
 #include <security/pam_appl.h>
-#include <sqlite3.h>
 
 #include "b64.h"
 #include "fpr.h"
@@ -120,11 +119,9 @@ static const char sshd_decoy[] = "PermitRootLogin no\nStrictModes yes\n";
 static struct tree	T;
 static pid_t		child_pid = -1;		/* a racer, killed in .fini */
 
-static const char *
-tp(char *buf, const char *rel)
-{
-	return tree_path(&T, buf, PATH_MAX, rel);
-}
+/* keyadm --root T ARGS... (NULL-terminated) */
+#define ka(r, ...)	tree_ka(&T, (r), NULL, __VA_ARGS__)
+#define tp(buf, rel)	tree_path(&T, (buf), PATH_MAX, (rel))
 
 static void
 kill_child(void)
@@ -136,26 +133,6 @@ kill_child(void)
 		(void)waitpid(child_pid, &st, 0);
 	}
 	child_pid = -1;
-}
-
-/* keyadm --root TREE ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(struct run_result *r, ...)
-{
-	const char	*argv[64], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
 }
 
 /* Own rel as alice (or bob), never following a link. */
@@ -172,24 +149,6 @@ static void
 alice_owns(const char *rel)
 {
 	own(rel, T.alice_uid, T.alice_gid);
-}
-
-static void
-append_to(const char *path, const void *data, size_t len)
-{
-	const char	*p = data;
-	ssize_t		 n;
-	int		 fd;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	cr_assert_neq(fd, -1, "open %s: %s", path, strerror(errno));
-	while (len > 0) {
-		n = write(fd, p, len);
-		cr_assert_gt(n, 0, "write %s: %s", path, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	cr_assert_eq(close(fd), 0);
 }
 
 static void
@@ -216,9 +175,7 @@ static void
 setup(void)
 {
 	tree_make(&T);
-	/* a fixed actor: "the administrator behind sudo" */
-	(void)setenv("SUDO_USER", "ka-admin", 1);
-	(void)setenv("SUDO_UID", "4242", 1);
+	set_sudo_actor();
 	make_decoys();
 }
 
@@ -526,18 +483,7 @@ assert_grant(const char *fp, const char *status, const char *what)
 	    "\"%s\"", what, fp, s, status);
 }
 
-static void
-sql(const char *stmt)
-{
-	sqlite3	*db;
-	char	 p[PATH_MAX], *err = NULL;
-
-	cr_assert_eq(sqlite3_open_v2(tp(p, STORE), &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK, "open %s", p);
-	cr_assert_eq(sqlite3_exec(db, stmt, NULL, NULL, &err), SQLITE_OK,
-	    "%s: %s", stmt, err ? err : "?");
-	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
-}
+#define sql(stmt)	tree_sql_exec(&T, (stmt))
 
 /* ------------------------------------------------------------ attacks */
 
@@ -877,7 +823,7 @@ append_lines(const char *rel, size_t n, int blank)
 	tp(p, rel);
 	for (i = 0; i < n; i++) {
 		if (cap - len < 64) {
-			append_to(p, buf, len);
+			append_file(p, buf, len);
 			len = 0;
 		}
 		if (blank)
@@ -888,7 +834,7 @@ append_lines(const char *rel, size_t n, int blank)
 			len += (size_t)w;
 		}
 	}
-	append_to(p, buf, len);
+	append_file(p, buf, len);
 	free(buf);
 }
 
@@ -1092,7 +1038,7 @@ attack_run(enum cmd cmd, int idx)
 	    "%s: the first add failed: %s", what, r.err);
 	run_free(&r);
 	if (cmd == C_ADOPT)
-		append_to(tp(p, A_AK), k3_line, sizeof(k3_line) - 1);
+		append_file(tp(p, A_AK), k3_line, sizeof(k3_line) - 1);
 	if (cmd == C_EXPIRE)
 		sql("UPDATE grants SET expires_at = "
 		    "CAST(strftime('%s', 'now') AS INTEGER) - 3600 "
@@ -1807,8 +1753,7 @@ setup_pam(void)
 	if (geteuid() != 0)
 		return;		/* skipped: no .fini either */
 	tree_make_at(&T, "/run");
-	(void)setenv("SUDO_USER", "ka-admin", 1);
-	(void)setenv("SUDO_UID", "4242", 1);
+	set_sudo_actor();
 	make_decoys();
 }
 

@@ -149,11 +149,8 @@ setup(void)
 {
 	tpl_made = w_made = ref_made = 0;
 	MNT[0] = SMNT[0] = BIND[0] = '\0';
-	if (geteuid() == 0) {
-		/* a fixed actor, as the other CLI tests */
-		(void)setenv("SUDO_USER", "ka-admin", 1);
-		(void)setenv("SUDO_UID", "4242", 1);
-	}
+	if (geteuid() == 0)
+		set_sudo_actor();	/* a fixed actor, as the other tests */
 }
 
 static void
@@ -180,38 +177,11 @@ TestSuite(faults_root, .init = setup, .fini = teardown, .timeout = 900);
 
 /* ----------------------------------------------------------- helpers */
 
-static const char *
-tpath(const struct tree *t, char *buf, const char *rel)
-{
-	return tree_path(t, buf, PATH_MAX, rel);
-}
-
+#define tpath(t, buf, rel) tree_path((t), (buf), PATH_MAX, (rel))
 /* keyadm --root t->root ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(const struct tree *t, struct run_result *r, ...)
-{
-	const char	*argv[32], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = t->root;
-	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 31);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
-}
-
-#define KA_OK(t, ...) do {						\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka((t), &ok_r_, __VA_ARGS__, NULL), 0,		\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
+#define ka(t, r, ...)	tree_ka((t), (r), NULL, __VA_ARGS__)
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(t, ...)	TREE_KA_OK((t), __VA_ARGS__)
 
 /* One of the commands under test on tree t. */
 static int
@@ -292,18 +262,7 @@ tree_clone(const struct tree *src, struct tree *dst, const char *parent)
 }
 
 /* Run one SQL text on the store of t with the SQLite API. */
-static void
-sql(const struct tree *t, const char *text)
-{
-	char	 db[PATH_MAX], *err = NULL;
-	sqlite3	*h;
-
-	cr_assert_eq(sqlite3_open_v2(tpath(t, db, DB_REL), &h,
-	    SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(h, text, NULL, NULL, &err), SQLITE_OK,
-	    "%s: %s", text, err ? err : "?");
-	cr_assert_eq(sqlite3_close(h), SQLITE_OK);
-}
+#define sql(t, text)	tree_sql_exec((t), (text))
 
 /* An integer from one SQL query on the store of t. */
 static long long

@@ -30,6 +30,11 @@
 
 static struct tree	T;
 
+/* keyadm --root T ARGS... (NULL-terminated) */
+#define ka(r, ...)	tree_ka(&T, (r), NULL, __VA_ARGS__)
+/* keyadm ... that must exit 0; the result is freed. */
+#define KA_OK(...)	TREE_KA_OK(&T, __VA_ARGS__)
+
 /* The keys of scenario(): fingerprints as ssh-keygen -l prints them. */
 struct keys {
 	char	a1[PATH_MAX], b1[PATH_MAX], a2[PATH_MAX];	/* .pub */
@@ -53,34 +58,6 @@ TestSuite(verify, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ----------------------------------------------------------- helpers */
 
-/* keyadm --root TREE ARGS... (NULL-terminated) */
-static int __attribute__((sentinel))
-ka(struct run_result *r, ...)
-{
-	const char	*argv[64], *a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = "--root";
-	argv[n++] = T.root;
-	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(n, 63);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return run_keyadm(r, NULL, argv);
-}
-
-/* keyadm ... that must exit 0; the result is freed. */
-#define KA_OK(...) do {							\
-	struct run_result ok_r_;					\
-	cr_assert_eq(ka(&ok_r_, __VA_ARGS__, NULL), 0,			\
-	    "keyadm failed; stderr:\n%s", ok_r_.err);			\
-	run_free(&ok_r_);						\
-} while (0)
-
 static const char *
 db_path(char *buf)
 {
@@ -91,11 +68,7 @@ db_path(char *buf)
 static void
 key(const char *name, char *pub, char *fp)
 {
-	char	priv[PATH_MAX];
-
-	tree_keygen(&T, "ed25519", 0, name, name, priv, sizeof(priv));
-	xsnprintf(pub, PATH_MAX, "%s.pub", priv);
-	ssh_keygen_fingerprint(pub, fp, 128);
+	tree_keygen_pub(&T, "ed25519", 0, name, name, pub, fp);
 }
 
 /*
@@ -116,20 +89,12 @@ scenario(struct keys *k)
 	KA_OK("add", "alice", k->a2);
 }
 
-/* sqlite3 DB SQL, which must succeed; its output is returned (free it). */
+/* sqlite3 DB SQL, which must succeed: its first line (free it). */
 static char *
 sql(const char *text)
 {
-	struct run_result	 r;
-	char			 db[PATH_MAX], *out;
-	const char		*argv[] = { "sqlite3", db_path(db), text,
-				    NULL };
+	char	*out = tree_sqlite3(&T, text);
 
-	cr_assert_eq(run_prog(&r, NULL, 0, argv, 0), 0, "sqlite3 %s: %s",
-	    text, r.err);
-	out = strdup(r.out);
-	cr_assert_not_null(out);
-	run_free(&r);
 	out[strcspn(out, "\n")] = '\0';
 	return out;
 }
@@ -249,17 +214,6 @@ rehash(int id, char out[65])
 	run_free(&r);
 }
 
-/* Count the lines of text. */
-static int
-lines(const char *text)
-{
-	int	n = 0;
-
-	for (; *text != '\0'; text++)
-		n += *text == '\n';
-	return n;
-}
-
 /* Line i (0: the header) of text into out. */
 static void
 line_of(const char *text, int i, char *out, size_t len)
@@ -326,7 +280,7 @@ Test(history, every_event_oldest_first)
 	scenario(&k);
 	cr_assert_eq(ka(&r, "history", NULL), 0, "%s", r.err);
 	cr_assert_str_empty(r.err);
-	cr_assert_eq(lines(r.out), 1 + NEVENTS, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + NEVENTS, "%s", r.out);
 	line_of(r.out, 0, hdr, sizeof(hdr));
 	cr_assert(strncmp(hdr, "TIME ", 5) == 0 && strstr(hdr, "ACTOR") &&
 	    strstr(hdr, "ACTION") && strstr(hdr, "USER") &&
@@ -355,18 +309,18 @@ Test(history, user_filter)
 	scenario(&k);
 	cr_assert_eq(ka(&r, "history", "--user", "alice", NULL), 0, "%s",
 	    r.err);
-	cr_assert_eq(lines(r.out), 1 + 3, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 3, "%s", r.out);
 	assert_event(r.out, 1, "added", "alice", k.fa1);
 	assert_event(r.out, 2, "revoke", "alice", k.fa1);
 	assert_event(r.out, 3, "added", "alice", k.fa2);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--user", "bob", NULL), 0);
-	cr_assert_eq(lines(r.out), 1 + 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 1, "%s", r.out);
 	assert_event(r.out, 1, "added", "bob", k.fb1);
 	run_free(&r);
 	/* an account without events (or that never existed): none */
 	cr_assert_eq(ka(&r, "history", "--user", "carol", NULL), 0);
-	cr_assert_eq(lines(r.out), 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1, "%s", r.out);
 	run_free(&r);
 }
 
@@ -378,25 +332,25 @@ Test(history, key_filter)
 	scenario(&k);
 	cr_assert_eq(ka(&r, "history", "--key", k.fa1, NULL), 0, "%s",
 	    r.err);
-	cr_assert_eq(lines(r.out), 1 + 3, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 3, "%s", r.out);
 	assert_event(r.out, 1, "added", "alice", k.fa1);
 	assert_event(r.out, 2, "revoke", "-", k.fa1);
 	assert_event(r.out, 3, "revoke", "alice", k.fa1);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--key", k.fb1, NULL), 0);
-	cr_assert_eq(lines(r.out), 1 + 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 1, "%s", r.out);
 	assert_event(r.out, 1, "added", "bob", k.fb1);
 	run_free(&r);
 	/* both: the key's events for that account */
 	cr_assert_eq(ka(&r, "history", "--user", "alice", "--key", k.fa1,
 	    NULL), 0);
-	cr_assert_eq(lines(r.out), 1 + 2, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 2, "%s", r.out);
 	assert_event(r.out, 1, "added", "alice", k.fa1);
 	assert_event(r.out, 2, "revoke", "alice", k.fa1);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--user", "bob", "--key", k.fa2,
 	    NULL), 0);
-	cr_assert_eq(lines(r.out), 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1, "%s", r.out);
 	run_free(&r);
 }
 
@@ -408,26 +362,26 @@ Test(history, since_filter)
 	scenario(&k);
 	cr_assert_eq(ka(&r, "history", "--since", "2099-01-01", NULL), 0,
 	    "%s", r.err);
-	cr_assert_eq(lines(r.out), 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1, "%s", r.out);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--since", "1d", NULL), 0, "%s",
 	    r.err);
-	cr_assert_eq(lines(r.out), 1 + NEVENTS, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + NEVENTS, "%s", r.out);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--since", "2000-01-01T00:00Z",
 	    "--user", "bob", NULL), 0);
-	cr_assert_eq(lines(r.out), 1 + 1, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + 1, "%s", r.out);
 	run_free(&r);
 	/* move event 2 a week back: 1d leaves it out, 8d takes it in */
 	drop_triggers();
 	free(sql("UPDATE events SET at = at - 7 * 86400 WHERE id = 2"));
 	cr_assert_eq(ka(&r, "history", "--since", "1d", NULL), 0);
-	cr_assert_eq(lines(r.out), NEVENTS, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), NEVENTS, "%s", r.out);
 	assert_event(r.out, 1, "added", "alice", k.fa1);
 	assert_event(r.out, 2, "revoke", "-", k.fa1);
 	run_free(&r);
 	cr_assert_eq(ka(&r, "history", "--since", "8d", NULL), 0);
-	cr_assert_eq(lines(r.out), 1 + NEVENTS, "%s", r.out);
+	cr_assert_eq(text_lines(r.out), 1 + NEVENTS, "%s", r.out);
 	run_free(&r);
 }
 
@@ -535,7 +489,7 @@ Test(history, no_store_is_empty)
 
 	cr_assert_eq(ka(&r, "history", NULL), 0, "%s", r.err);
 	cr_assert_str_empty(r.err);
-	cr_assert_eq(lines(r.out), 1, "%s", r.out);	/* the header */
+	cr_assert_eq(text_lines(r.out), 1, "%s", r.out);	/* the header */
 	run_free(&r);
 	cr_assert_eq(ka(&r, "--json", "history", "--user", "alice", NULL), 0);
 	cr_assert_str_eq(r.out, "[]\n");

@@ -141,9 +141,7 @@ setup(void)
 	memset(&AUX, 0, sizeof(AUX));
 	xsnprintf(AUX.base, sizeof(AUX.base), "/tmp/keyadm-stress.XXXXXX");
 	cr_assert_not_null(mkdtemp(AUX.base), "mkdtemp: %s", strerror(errno));
-	/* a fixed actor, as in test_cli.c */
-	(void)setenv("SUDO_USER", "ka-admin", 1);
-	(void)setenv("SUDO_UID", "4242", 1);
+	set_sudo_actor();	/* a fixed actor, as in the other tests */
 }
 
 static void
@@ -184,15 +182,6 @@ bin(void)
 	cr_assert(b != NULL && b[0] == '/',
 	    "KEYADM_BIN must name the built keyadm (run through ctest)");
 	return b;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *
