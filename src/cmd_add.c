@@ -80,6 +80,7 @@ cmd_add(struct ctx *c, int argc, char **argv)
 	}
 	memset(&ar, 0, sizeof(ar));
 	ar.kf.dirfd = -1;
+	ar.kf.lockfd = -1;
 	ar.c = c;
 	ar.acct = &acct;
 	ar.a = &a;

@@ -1067,6 +1067,7 @@ do_account(struct imp *im, size_t from, size_t to)
 	}
 	memset(&ar, 0, sizeof(ar));
 	ar.kf.dirfd = -1;
+	ar.kf.lockfd = -1;
 	ar.c = im->c;
 	ar.acct = &acct;
 	ar.a = &im->a;

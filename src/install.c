@@ -218,6 +218,7 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 
 	memset(kf, 0, sizeof(*kf));
 	kf->dirfd = -1;
+	kf->lockfd = -1;
 	kf->acct = acct;
 	if ((r = keyfile_expand(pattern, acct, kf->path, sizeof(kf->path))) ||
 	    (r = safefs_split(kf->path, dir, sizeof(dir), kf->name,
@@ -233,7 +234,8 @@ keyfile_open(struct keyfile *kf, int rootfd, const char *dispprefix,
 	if (kf->dirfd == -1)
 		return authkeys_new(&kf->ak);
 	if (!(flags & KEYFILE_NOLOCK) &&
-	    (r = safefs_lock(kf->dirfd, kf->disp, lock_ms, msg, msglen)) != 0)
+	    (r = safefs_lock(kf->dirfd, kf->disp, lock_ms, &kf->lockfd, msg,
+	    msglen)) != 0)
 		return r;
 	if ((r = become(kf, &ps)) != 0)
 		return r;
@@ -328,8 +330,11 @@ keyfile_close(struct keyfile *kf)
 {
 	int	saved = errno;
 
+	if (kf->lockfd != -1)
+		(void)close(kf->lockfd);	/* releases the lock */
 	if (kf->dirfd != -1)
-		(void)close(kf->dirfd);	/* releases the flock too */
+		(void)close(kf->dirfd);
+	kf->lockfd = -1;
 	kf->dirfd = -1;
 	authkeys_free(kf->ak);
 	kf->ak = NULL;

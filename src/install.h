@@ -19,6 +19,7 @@
 
 struct keyfile {
 	int		 dirfd;		/* directory holding the file */
+	int		 lockfd;	/* holds its lock (safefs_lock); -1 */
 	char		 name[NAME_MAX + 1];
 	char		 path[PATH_MAX];	/* as sshd sees it (in the tree) */
 	char		 disp[PATH_MAX];	/* for messages (with --root) */

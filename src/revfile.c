@@ -125,7 +125,8 @@ open_dir(struct revfile *rf, int rootfd, const char *dispprefix,
 		if ((r = safefs_walk(rootfd, dispprefix, dir, 0, &rf->dirfd,
 		    msg, msglen)) != 0)
 			return r;
-		return safefs_lock(rf->dirfd, rf->disp, lock_ms, msg, msglen);
+		return safefs_lock(rf->dirfd, rf->disp, lock_ms, &rf->lockfd,
+		    msg, msglen);
 	}
 	if (safefs_split(dir, parent, sizeof(parent), last,
 	    sizeof(last)) != 0)
@@ -134,7 +135,8 @@ open_dir(struct revfile *rf, int rootfd, const char *dispprefix,
 	/* there already (perhaps through root's own link): as it is */
 	r = safefs_walk(rootfd, dispprefix, dir, 0, &rf->dirfd, msg, msglen);
 	if (r == 0)
-		return safefs_lock(rf->dirfd, rf->disp, lock_ms, msg, msglen);
+		return safefs_lock(rf->dirfd, rf->disp, lock_ms, &rf->lockfd,
+		    msg, msglen);
 	if (r != KE_NOINPUT)
 		return r;
 	if ((r = safefs_walk(rootfd, dispprefix, parent, 0, &pfd, msg,
@@ -151,7 +153,8 @@ open_dir(struct revfile *rf, int rootfd, const char *dispprefix,
 	if (r == KE_NOINPUT)
 		r = KE_CANTCREATE;
 	if (r == 0)
-		r = safefs_lock(rf->dirfd, rf->disp, lock_ms, msg, msglen);
+		r = safefs_lock(rf->dirfd, rf->disp, lock_ms, &rf->lockfd,
+		    msg, msglen);
 	return r;
 }
 
@@ -195,6 +198,7 @@ revfile_open(struct revfile *rf, int rootfd, const char *dispprefix,
 
 	memset(rf, 0, sizeof(*rf));
 	rf->dirfd = -1;
+	rf->lockfd = -1;
 	(void)snprintf(rf->disp, sizeof(rf->disp), "%s%s", dispprefix, path);
 	if (safefs_split(path, dir, sizeof(dir), rf->name,
 	    sizeof(rf->name)) != 0)
@@ -302,8 +306,11 @@ revfile_unlock(struct revfile *rf)
 {
 	int	saved = errno;
 
+	if (rf->lockfd != -1)
+		(void)close(rf->lockfd);	/* releases the lock */
 	if (rf->dirfd != -1)
-		(void)close(rf->dirfd);	/* releases the lock */
+		(void)close(rf->dirfd);
+	rf->lockfd = -1;
 	rf->dirfd = -1;
 	errno = saved;
 }
@@ -313,8 +320,11 @@ revfile_close(struct revfile *rf)
 {
 	int	saved = errno;
 
+	if (rf->lockfd != -1)
+		(void)close(rf->lockfd);	/* releases the lock */
 	if (rf->dirfd != -1)
-		(void)close(rf->dirfd);	/* releases the lock too */
+		(void)close(rf->dirfd);
+	rf->lockfd = -1;
 	rf->dirfd = -1;
 	authkeys_free(rf->ak);
 	rf->ak = NULL;

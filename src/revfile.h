@@ -19,7 +19,8 @@
 #include "authkeys.h"
 
 struct revfile {
-	int		 dirfd;		/* its directory, locked; -1 if none */
+	int		 dirfd;		/* its directory; -1 if none */
+	int		 lockfd;	/* holds its lock (safefs_lock); -1 */
 	char		 name[NAME_MAX + 1];
 	char		 disp[PATH_MAX];	/* for messages (with --root) */
 	struct stat	 st;		/* what was read; zero if missing */

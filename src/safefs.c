@@ -705,18 +705,70 @@ flock_wait(int fd, int timeout_ms)
 	return r;
 }
 
-int
-safefs_lock(int dirfd, const char *disp, int timeout_ms, char *msg,
-    size_t msglen)
+/*
+ * The descriptor to hold the lock of dirfd on.  A directory of ours (owned
+ * by our effective uid: root's /etc/ssh, a central layout) is locked
+ * through SAFEFS_LOCK_NAME in it, a file only we can open: anyone who can
+ * open the directory could flock it, and so hold up every revocation.
+ * Where that file cannot be made (a read-only or full file system: nothing
+ * is written there then anyway), and in a directory of an account (its
+ * owner can stop keyadm there in other ways), the directory itself.
+ */
+static int
+lock_target(int dirfd, const char *disp, int *fdp, char *msg, size_t msglen)
 {
-	if (flock_wait(dirfd, timeout_ms) == 0)
+	struct stat	st;
+	int		fd;
+
+	*fdp = -1;
+	if (fstat(dirfd, &st) == -1)
+		return fail(msg, msglen, KE_IO, disp, "cannot stat: %s",
+		    strerror(errno));
+	if (st.st_uid != geteuid())
+		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if ((fd = openat(dirfd, SAFEFS_LOCK_NAME, O_RDONLY | O_CREAT |
+	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600)) == -1 &&
+	    (errno == EROFS || errno == ENOSPC || errno == EDQUOT))
+		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (fd == -1 && errno == ELOOP)
+		return fail(msg, msglen, KE_UNSAFE, disp, "%s is a symbolic "
+		    "link", SAFEFS_LOCK_NAME);
+	if (fd == -1)
+		return fail(msg, msglen, errcode(errno, KE_IO), disp,
+		    "cannot open the lock: %s", strerror(errno));
+	if (fstat(fd, &st) == -1 || (!S_ISDIR(st.st_mode) &&
+	    (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1))) {
+		(void)close(fd);
+		return fail(msg, msglen, KE_UNSAFE, disp, "%s is not a file "
+		    "of keyadm's (a regular file of one link, ours)",
+		    SAFEFS_LOCK_NAME);
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+safefs_lock(int dirfd, const char *disp, int timeout_ms, int *lockfd,
+    char *msg, size_t msglen)
+{
+	int	fd, r, e;
+
+	*lockfd = -1;
+	if ((r = lock_target(dirfd, disp, &fd, msg, msglen)) != 0)
+		return r;
+	if (flock_wait(fd, timeout_ms) == 0) {
+		*lockfd = fd;
 		return 0;
-	if (errno == EWOULDBLOCK)
+	}
+	e = errno;
+	(void)close(fd);
+	if (e == EWOULDBLOCK)
 		return fail(msg, msglen, KE_BUSY, disp,
 		    "locked by another process (keyadm, or the "
 		    "account itself); try again");
 	return fail(msg, msglen, KE_IO, disp, "cannot lock: %s",
-	    strerror(errno));
+	    strerror(e));
 }
 
 /* What a file must be before it is read. */

@@ -42,9 +42,17 @@ int	safefs_subdir(int dirfd, const char *disp, const char *name,
 	    uid_t uid, gid_t gid, mode_t mode, int create, int *outfd,
 	    char *msg, size_t msglen);
 
-/* Exclusive flock on dirfd, waiting at most timeout_ms; KE_BUSY after. */
-int	safefs_lock(int dirfd, const char *disp, int timeout_ms, char *msg,
-	    size_t msglen);
+/*
+ * The lock for changing files in dirfd (exclusive, between keyadm runs),
+ * waiting at most timeout_ms; KE_BUSY after.  *lockfd holds it: close it
+ * to release.  In a directory owned by our effective uid (root's /etc/ssh,
+ * a central layout) the lock is a flock on SAFEFS_LOCK_NAME there, made
+ * 0600 when missing, which no other user can open, so none can hold up a
+ * revocation; in an account's directory, the directory itself.
+ */
+#define SAFEFS_LOCK_NAME	".keyadm.lock"
+int	safefs_lock(int dirfd, const char *disp, int timeout_ms, int *lockfd,
+	    char *msg, size_t msglen);
 
 /*
  * Read the file name in dirfd: O_NOFOLLOW|O_NONBLOCK, must be a regular

@@ -639,12 +639,16 @@ Test(safefs, writable_modes_are_refused_before_creating)
 
 /* --- safefs_lock ------------------------------------------------------- */
 
-/* Fork a child that holds the lock on home/alice/.ssh for hold_ms. */
+/*
+ * Fork a child that holds the lock of rel for hold_ms: as another keyadm
+ * would (safefs_lock), or as any user who can open the directory could
+ * (a flock on it; as uid OTHER_UID when we are root).
+ */
 static pid_t
-hold_lock(int hold_ms)
+hold_lock_of(const char *rel, int as_user, int hold_ms)
 {
-	char	c;
-	int	p[2], fd;
+	char	c, msg[SAFEFS_MSG_MAX];
+	int	p[2], fd, lfd;
 	pid_t	pid;
 
 	cr_assert_eq(pipe(p), 0);
@@ -652,8 +656,14 @@ hold_lock(int hold_ms)
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = dirfd_of("home/alice/.ssh");
-		if (flock(fd, LOCK_EX) == -1)
+		if (as_user && geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+		    setresgid(OTHER_GID, OTHER_GID, OTHER_GID) == -1 ||
+		    setresuid(OTHER_UID, OTHER_UID, OTHER_UID) == -1))
+			_exit(1);
+		if ((fd = openat(treefd, rel, O_RDONLY | O_DIRECTORY)) == -1)
+			_exit(1);
+		if (as_user ? flock(fd, LOCK_EX) == -1 :
+		    safefs_lock(fd, rel, 0, &lfd, msg, sizeof(msg)) != 0)
 			_exit(1);
 		if (write(p[1], "x", 1) != 1)
 			_exit(1);
@@ -661,9 +671,17 @@ hold_lock(int hold_ms)
 		_exit(0);
 	}
 	close(p[1]);
-	cr_assert_eq(read(p[0], &c, 1), 1);
+	cr_assert_eq(read(p[0], &c, 1), 1, "the holder could not lock %s",
+	    rel);
 	close(p[0]);
 	return pid;
+}
+
+/* Another keyadm holds the lock on home/alice/.ssh for hold_ms. */
+static pid_t
+hold_lock(int hold_ms)
+{
+	return hold_lock_of("home/alice/.ssh", 0, hold_ms);
 }
 
 Test(safefs, lock_is_busy_while_another_holds_it)
@@ -672,15 +690,16 @@ Test(safefs, lock_is_busy_while_another_holds_it)
 	char		msg[SAFEFS_MSG_MAX];
 	long		ms;
 	pid_t		pid;
-	int		fd;
+	int		fd, lfd;
 
 	(void)alarm(20);	/* a blocking call kills the test */
 	mkhome();
 	pid = hold_lock(30000);
 	fd = dirfd_of("home/alice/.ssh");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 300, msg,
+	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 300, &lfd, msg,
 	    sizeof(msg)), KE_BUSY);
+	cr_assert_eq(lfd, -1);
 	ms = ms_since(&t0);
 	cr_assert_str_eq(msg, "/home/alice/.ssh: locked by another process (keyadm, or the account itself); try again");
 	cr_assert_geq(ms, 290, "gave up after %ld ms", ms);
@@ -688,8 +707,10 @@ Test(safefs, lock_is_busy_while_another_holds_it)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* The holder is gone: now it is ours. */
-	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 0, msg,
+	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 0, &lfd, msg,
 	    sizeof(msg)), 0, "%s", msg);
+	cr_assert_geq(lfd, 0);
+	close(lfd);
 	close(fd);
 }
 
@@ -697,15 +718,66 @@ Test(safefs, lock_waits_for_release)
 {
 	char	msg[SAFEFS_MSG_MAX];
 	pid_t	pid;
-	int	fd;
+	int	fd, lfd;
 
 	(void)alarm(20);	/* a blocking call kills the test */
 	mkhome();
 	pid = hold_lock(200);
 	fd = dirfd_of("home/alice/.ssh");
-	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 10000, msg,
+	cr_assert_eq(safefs_lock(fd, "/home/alice/.ssh", 10000, &lfd, msg,
 	    sizeof(msg)), 0, "%s", msg);
 	waitpid(pid, NULL, 0);
+	close(lfd);
+	close(fd);
+}
+
+/*
+ * A directory of ours (root's /etc/ssh) is locked through a file in it
+ * that nobody else can open: a user's flock on the directory itself does
+ * not hold keyadm up (it could stop every revocation).
+ */
+Test(safefs, users_flock_on_our_directory_does_not_hold_keyadm_up)
+{
+	struct stat	st;
+	char		msg[SAFEFS_MSG_MAX];
+	pid_t		pid;
+	int		fd, lfd, lfd2;
+
+	(void)alarm(20);
+	mkhome();
+	pid = hold_lock_of("home/alice", 1, 30000);
+	fd = dirfd_of("home/alice");
+	cr_assert_eq(safefs_lock(fd, "/home/alice", 300, &lfd, msg,
+	    sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(fstatat(fd, SAFEFS_LOCK_NAME, &st, AT_SYMLINK_NOFOLLOW),
+	    0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	cr_assert_eq(st.st_uid, geteuid());
+	/* and keyadm against keyadm still excludes */
+	cr_assert_eq(safefs_lock(fd, "/home/alice", 100, &lfd2, msg,
+	    sizeof(msg)), KE_BUSY, "%s", msg);
+	close(lfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fd);
+}
+
+/* A lock file that is not a plain file of ours is refused, not used. */
+Test(safefs, lock_file_planted_as_a_link_is_refused)
+{
+	char	msg[SAFEFS_MSG_MAX];
+	int	fd, lfd;
+
+	mkhome();
+	cr_assert_eq(symlinkat("/etc/shadow", treefd, "home/alice/"
+	    SAFEFS_LOCK_NAME), 0);
+	fd = dirfd_of("home/alice");
+	cr_assert_eq(safefs_lock(fd, "/home/alice", 100, &lfd, msg,
+	    sizeof(msg)), KE_UNSAFE);
+	cr_assert_str_eq(msg, "/home/alice: " SAFEFS_LOCK_NAME " is a "
+	    "symbolic link");
+	cr_assert_eq(lfd, -1);
 	close(fd);
 }
 
@@ -927,9 +999,9 @@ Test(safefs, replace_fails_on_a_directory_at_the_temporary)
 
 	mkhome();
 	mkdir_mode("home/alice/.ssh/." AK ".keyadm~new", 0700);
-	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), KE_CANTCREATE);
-	cr_assert(strstr(msg, "cannot remove a stale temporary file") !=
-	    NULL, "%s", msg);
+	cr_assert_eq(replace_ak(KEYLINE, NULL, msg), KE_UNSAFE);
+	cr_assert(strstr(msg, "a directory is in the way of the temporary "
+	    "file ." AK ".keyadm~new; nothing written") != NULL, "%s", msg);
 	cr_assert_eq(count_entries("home/alice/.ssh"), 1);
 }
 
