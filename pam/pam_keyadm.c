@@ -84,10 +84,18 @@
 #define DEFAULT_TIMEOUT_MS 1000	/* the whole call, store_open included */
 #define TIMEOUT_MS_MAX	60000
 #define INFO_VAR	"SSH_AUTH_INFO_0"
-#define INFO_MAX	65536	/* bytes of SSH_AUTH_INFO_0 we read */
 #define KEYS_MAX	16	/* publickey lines in one login */
 #define TYPE_MAX	64	/* bytes of a key type word */
-#define BLOB_MAX	16384	/* bytes of a decoded key (as OpenSSH) */
+/*
+ * Bytes of a decoded key or certificate: sshd's largest packet
+ * (PACKET_MAX_SIZE, 256 KiB), so that every key sshd can accept is read
+ * and judged.  A smaller cap would turn a certificate padded past it (a
+ * long extension) into a malformed line: the on_error path, by default a
+ * login allowed whatever the store says of the key.
+ */
+#define BLOB_MAX	(256 * 1024)
+/* bytes of SSH_AUTH_INFO_0 we read: KEYS_MAX of the largest keys */
+#define INFO_MAX	(KEYS_MAX * (B64_ENCODED_SIZE(BLOB_MAX) + 1024))
 #define FIELDS_MAX	4	/* public fields of a key type */
 #define ED25519_PK_LEN	32
 #define ESC_MAX		256	/* an escaped user, host or type */
@@ -405,7 +413,7 @@ line_judge(const char *line, size_t len, struct key *k, char *why,
 	}
 	if (blen == 0 || blen > B64_ENCODED_SIZE(BLOB_MAX) - 1) {
 		(void)snprintf(why, whylen, "key of %zu base64 characters "
-		    "(1 to %d)", blen, B64_ENCODED_SIZE(BLOB_MAX) - 1);
+		    "(1 to %d)", blen, (int)B64_ENCODED_SIZE(BLOB_MAX) - 1);
 		return -1;
 	}
 	if ((blob = malloc(blen / 4 * 3 + 3)) == NULL) {
@@ -434,7 +442,7 @@ info_parse(const char *info, struct login *lg, char *why, size_t whylen)
 	lg->nkeys = 0;
 	if (strnlen(info, INFO_MAX + 1) > INFO_MAX) {
 		(void)snprintf(why, whylen, INFO_VAR " longer than %d bytes",
-		    INFO_MAX);
+		    (int)INFO_MAX);
 		return -1;
 	}
 	for (line = info; *line != '\0'; line = nl + (*nl == '\n')) {

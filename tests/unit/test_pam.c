@@ -1011,6 +1011,42 @@ PAM_TEST(security_key_with_empty_application_is_judged)
 	}
 }
 
+/*
+ * sshd takes a certificate as large as its packets (256 KiB), and an
+ * extension can make one that large: the module must judge it, not call
+ * the line malformed and follow on_error (allow by default).
+ */
+PAM_TEST(large_certificate_is_judged)
+{
+	struct tkey	 ca, user;
+	char		 ext[64 + 40000], cert[PATH_MAX + 16], *text, *sp, *info;
+	size_t		 n;
+
+	keygen(&ca, "ca", "ed25519", NULL);
+	keygen(&user, "alice", "ed25519", NULL);
+	grant(&user, USER, 0, "revoked");
+	n = (size_t)snprintf(ext, sizeof(ext), "extension:big@example.com=");
+	memset(ext + n, 'x', 40000);
+	ext[n + 40000] = '\0';
+	cr_assert_eq(run((const char *[]){ "ssh-keygen", "-q", "-s",
+	    ca.path, "-I", "big", "-n", USER, "-V", "+1h", "-O", ext,
+	    user.pub, NULL }, NULL, 0), 0, "ssh-keygen -s");
+	xsnprintf(cert, sizeof(cert), "%s/alice-cert.pub", T.keys);
+	text = slurp(cert);
+	cr_assert_gt(strlen(text), 40000);
+	/* "TYPE BASE64 comment\n" -> "publickey TYPE BASE64\n" */
+	cr_assert_not_null(sp = strchr(text, ' '));
+	cr_assert_not_null(sp = strchr(sp + 1, ' '));
+	*sp = '\0';
+	cr_assert_not_null(info = malloc(strlen(text) + 16));
+	(void)sprintf(info, "publickey %s\n", text);
+	log_clear();
+	assert_pam(session(info, ""), PAM_PERM_DENIED);
+	assert_no_log("on_error");
+	free(info);
+	free(text);
+}
+
 /* A key and its certificate in one login: one use, one event. */
 PAM_TEST(a_key_twice_in_one_login_is_recorded_once)
 {
@@ -1524,14 +1560,18 @@ PAM_TEST(malformed_publickey_lines_follow_on_error)
 	xsnprintf(info, sizeof(info), "%spublickey ssh-ed25519 AAAA!!!!\n",
 	    line_of(&k));
 	check_malformed("good then bad", info);
-	/* too big: a key, then the whole variable */
-	cr_assert_not_null(big = malloc(80000));
+	/*
+	 * too big: a key past sshd's largest packet (256 KiB, 349,528
+	 * base64 characters), then the whole variable past 16 such keys
+	 */
+#define BIG_MAX	(7 * 1024 * 1024)
+	cr_assert_not_null(big = malloc(BIG_MAX));
 	memcpy(big, "publickey ssh-ed25519 ", 22);
-	memset(big + 22, 'A', 30000);
-	memcpy(big + 30022, "\n", 2);
+	memset(big + 22, 'A', 360000);
+	memcpy(big + 360022, "\n", 2);
 	check_malformed("huge key", big);
-	memset(big, 0, 80000);
-	for (n = 0; n + 10 < 70000; n += 9)
+	memset(big, 0, BIG_MAX);
+	for (n = 0; n + 10 < 6 * 1024 * 1024; n += 9)
 		memcpy(big + n, "password\n", 9);
 	strcat(big, line_of(&k));
 	check_malformed("huge variable", big);
