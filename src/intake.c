@@ -279,7 +279,7 @@ stream_fd(struct ctx *c, struct intake *in, const char *src,
     const char *disp, int fd)
 {
 	unsigned char	*buf;
-	size_t		 len = 0, cut, base = 0, found = 0;
+	size_t		 len = 0, cut, base = 0, found = 0, total = 0;
 	ssize_t		 got;
 	int		 eof = 0, first = 1, stop = 0, r = 0;
 	char		 msg[SAFEFS_MSG_MAX];
@@ -300,6 +300,7 @@ stream_fd(struct ctx *c, struct intake *in, const char *src,
 			}
 			eof = got == 0;
 			len += (size_t)got;
+			total += (size_t)got;
 			if (!eof && len < KEYFILE_MAX)
 				continue;
 		}
@@ -322,7 +323,7 @@ stream_fd(struct ctx *c, struct intake *in, const char *src,
 	}
 	free(buf);
 	if (r == 0 && !stop && found == 0)
-		r = intake_file_error(c, in, disp, KE_MALFORMED, base == 0 ?
+		r = intake_file_error(c, in, disp, KE_MALFORMED, total == 0 ?
 		    "empty file" : "no public key in the file", 0);
 	return r;
 }

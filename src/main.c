@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,24 @@ load_denylist(struct ctx *c)
 	return 0;
 }
 
+/*
+ * Standard output could not be written (errno from the write, or 0): one
+ * line, and exit 74 for a command that otherwise succeeded, whose change
+ * is made all the same.  A failed command keeps its own status.
+ */
+static int
+output_lost(int r)
+{
+	int	e = errno;
+
+	if (r != 0)
+		return r;
+	msg_err("standard output", "cannot write%s%s (the command itself "
+	    "was carried out)", e != 0 ? ": " : "", e != 0 ? strerror(e) :
+	    "");
+	return KE_IO;
+}
+
 static int
 run(struct ctx *c, int argc, char **argv)
 {
@@ -308,10 +327,9 @@ run(struct ctx *c, int argc, char **argv)
 		}
 		r = commands[i].fn(c, argc, argv);
 		keyparse_fini();
-		if (report_finish(&c->out) != 0 && r == 0) {
-			msg_err("standard output", "write error");
-			r = KE_IO;
-		}
+		errno = 0;
+		if (report_finish(&c->out) != 0)
+			r = output_lost(r);
 		return r;
 	}
 	msg_err(argv[0], "unknown command; see keyadm --help");
@@ -327,6 +345,13 @@ main(int argc, char **argv)
 	(void)umask(077);
 	if (sanitize_fds() == -1)
 		return EXIT_SOFTWARE;
+	/*
+	 * A reader that goes away (keyadm revoke ... | head -1) must not
+	 * kill a run between two accounts: writes fail instead (EPIPE), the
+	 * run goes on, and the lost output is reported at the end.
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return EXIT_SOFTWARE;
 	memset(&c, 0, sizeof(c));
 	c.rootfd = -1;
 	msg_open();
@@ -339,8 +364,9 @@ main(int argc, char **argv)
 	weakkeys_free(c.weak);
 	accounts_cache_free(c.accounts);
 	denylist_free(c.deny);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		r = output_lost(r);
 	msg_close();
-	if (fflush(stdout) != 0 && r == 0)
-		r = KE_IO;
 	exit(keyadm_exit_status(r));
 }

@@ -677,6 +677,53 @@ Test(cli, add_reads_standard_input)
 	free(text);
 }
 
+/*
+ * Output that cannot be written is one line and exit 74, and never stops
+ * the change half way: a reader that went away (EPIPE, not a SIGPIPE
+ * death) and a full device both leave the key added.
+ */
+static void
+add_with_stdout(const char *how, const char *want_err)
+{
+	static const char	 py[] =
+	    "import os, subprocess, sys\n"
+	    "if sys.argv[1] == 'pipe':\n"
+	    "    r, w = os.pipe(); os.close(r)\n"
+	    "else:\n"
+	    "    w = os.open('/dev/full', os.O_WRONLY)\n"
+	    "p = subprocess.run(sys.argv[2:], stdout=w)\n"
+	    "sys.exit(p.returncode if p.returncode >= 0 else 128 - p.returncode)\n";
+	struct run_result	 r;
+	char			 pub[PATH_MAX], ak[PATH_MAX], want[256], *text;
+	const char		*argv[] = { "python3", "-c", py, how,
+				    getenv("KEYADM_BIN"), "--root", T.root,
+				    "add", "alice", pub, NULL };
+	size_t			 len;
+
+	key("ed25519", 0, "out@host", "k", pub);
+	run_prog(&r, NULL, 0, argv, 0);
+	cr_assert_eq(r.status, 74, "%s: exit %d (141: killed by SIGPIPE): %s",
+	    how, r.status, r.err);
+	xsnprintf(want, sizeof(want), "keyadm: standard output: cannot "
+	    "write: %s (the command itself was carried out)\n", want_err);
+	cr_assert_str_eq(r.err, want);
+	run_free(&r);
+	text = slurp(pub, &len);
+	cr_assert(file_equals(tp(ak, "home/alice/.ssh/authorized_keys"), text,
+	    len), "%s: the key was not added", how);
+	free(text);
+}
+
+Test(cli, add_to_a_closed_pipe_finishes_and_says_so)
+{
+	add_with_stdout("pipe", "Broken pipe");
+}
+
+Test(cli, add_to_a_full_device_finishes_and_says_so)
+{
+	add_with_stdout("full", "No space left on device");
+}
+
 Test(cli, list_shows_the_grant)
 {
 	struct run_result	 r;
