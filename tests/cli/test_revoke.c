@@ -12,6 +12,9 @@
  * --json document (strictly: a repeated key in one object fails too).
  */
 #include <sys/file.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <signal.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -450,6 +453,53 @@ Test(revoke, revoke_everywhere_removes_every_line_and_lists_the_key)
 	cr_assert(!krl_revoked(k3), "ssh-keygen -Q: k3 revoked too");
 	free(b1);
 	free(b3);
+}
+
+/*
+ * A user who can open /etc/ssh (any user: it is 0755) and flocks it holds
+ * nothing keyadm waits for: its lock there is a root-only file.  Else one
+ * "flock /etc/ssh sleep 1d" would stop every revocation on the host.
+ */
+Test(revoke, users_flock_on_etc_ssh_does_not_stop_a_revoke)
+{
+	struct run_result	 r;
+	char			 k1[PATH_MAX], fp1[128], dir[PATH_MAX], c;
+	const char		*listed[1];
+	int			 p[2], fd;
+	pid_t			 pid;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root: the holder is another user");
+	key("ed25519", "k1", k1, fp1);
+	KA_OK("add", "alice", k1);
+	KA_OK("add", "bob", k1);
+	cr_assert_eq(mkdir(tp(dir, "etc/ssh"), 0755) == 0 || errno == EEXIST,
+	    1);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		/* the user's descriptor on the directory, then the user */
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+		    setgroups(0, NULL) == -1 ||
+		    setresgid(65534, 65534, 65534) == -1 ||
+		    setresuid(65534, 65534, 65534) == -1 ||
+		    flock(fd, LOCK_EX) == -1 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		(void)sleep(60);
+		_exit(0);
+	}
+	close(p[1]);
+	cr_assert_eq(read(p[0], &c, 1), 1, "the holder could not lock");
+	close(p[0]);
+	(void)ka(&r, NULL, "revoke", fp1, "--reason", "left", NULL);
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	run_free(&r);
+	listed[0] = k1;
+	assert_revfile(listed, 1);
+	cr_assert_eq(store_count("select count(*) from grants where "
+	    "status='active'"), 0);
 }
 
 /* KEY in all three forms; the file grows one line per key, in order. */
