@@ -1054,6 +1054,18 @@ do_account(struct imp *im, size_t from, size_t to)
 		free(idx);
 		return r;
 	}
+	/*
+	 * A keydir is often writable by more people than root's keys should
+	 * be (gitolite-admin pushers): "root@laptop.pub" there must not
+	 * become a key of root.  Root's keys go in one by one with add.
+	 */
+	if (acct.uid == 0) {
+		(void)snprintf(why, sizeof(why), "%s: import does not install "
+		    "keys for uid 0; use keyadm add %s FILE", user, user);
+		r = refuse_all(im, idx, n, KE_POLICY, why);
+		free(idx);
+		return r;
+	}
 	memset(&ain, 0, sizeof(ain));
 	if ((ain.keys = calloc(n, sizeof(*ain.keys))) == NULL) {
 		free(idx);

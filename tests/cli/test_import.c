@@ -1506,6 +1506,40 @@ kd_file(const char *dir, const char *name, const char *text)
 	spew(path, text, strlen(text), 0644);
 }
 
+/*
+ * A keydir is written by more people than root's keys should be: a file
+ * named for root is refused (exit 1), the others are installed.
+ */
+Test(import, keydir_never_installs_for_root)
+{
+	struct run_result	r;
+	struct rk		k1, k2;
+	char			dir[PATH_MAX], src[PATH_MAX + 32], p[PATH_MAX];
+	char			text[1024], *a;
+	struct stat		st;
+
+	rkey(&k1, "k1");
+	rkey(&k2, "k2");
+	xsnprintf(dir, sizeof(dir), "%s/keydir", T.inbox);
+	mkdirs(dir, 0755);
+	xsnprintf(text, sizeof(text), "%s\n", k1.line);
+	kd_file(dir, "root@laptop.pub", text);
+	xsnprintf(text, sizeof(text), "%s\n", k2.line);
+	kd_file(dir, "alice.pub", text);
+	ka(&r, NULL, "import", dir, NULL);
+	cr_assert_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	xsnprintf(src, sizeof(src), "%s/root@laptop.pub", dir);
+	expect_msg(&r, src, 1, "root: import does not install keys for uid "
+	    "0; use keyadm add root FILE");
+	run_free(&r);
+	cr_assert_neq(lstat(tp(p, "root/.ssh/authorized_keys"), &st), 0,
+	    "root got a key");
+	a = ak("alice");
+	cr_assert_eq(line_count(a, k2.line), 1, "%s", a);
+	free(a);
+	cr_assert_eq(grants(NULL), 1);
+}
+
 Test(import, keydir_maps_file_names_to_accounts)
 {
 	struct run_result	r;
