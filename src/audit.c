@@ -476,10 +476,13 @@ check_ungranted(struct acct_run *ar, const char *fp, size_t line,
 	const char	*u = ar->acct->name;
 	char		 t[32];
 
+	/* keyadm revoke edits authorized_keys_file only */
 	if (last != NULL && strcmp(last->status, "revoked") == 0)
 		return add_finding(a, AK_REVOKED_KEY, u, ar->kf->disp, fp,
 		    line, "revoked for this account but still in the file; "
-		    "keyadm revoke --user %s removes it", u);
+		    "%s%s%s", ar->other ? "remove the line by hand (keyadm "
+		    "does not edit this file)" : "keyadm revoke --user ",
+		    ar->other ? "" : u, ar->other ? "" : " removes it");
 	if (last != NULL && strcmp(last->status, "expired") == 0)
 		return add_finding(a, AK_EXPIRED_KEY, u, ar->kf->disp, fp,
 		    line, "its grant expired at %s but the key is still in "
@@ -509,6 +512,11 @@ check_granted(struct acct_run *ar, const char *fp, size_t idx)
 	ugrants_lookup(&ar->ug, fp, &act, &last);
 	if (act != NULL && !ar->other)
 		act->seen = 1;
+	if (audit_revoked(a, fp) && ar->other)
+		return add_finding(a, AK_REVOKED_KEY, u, ar->kf->disp, fp,
+		    idx + 1, "revoked for every account but still in the "
+		    "file; remove the line by hand (keyadm does not edit this "
+		    "file)");
 	if (audit_revoked(a, fp))
 		return add_finding(a, AK_REVOKED_KEY, u, ar->kf->disp, fp,
 		    idx + 1, "revoked for every account but still in the "

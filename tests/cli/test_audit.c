@@ -1529,8 +1529,9 @@ Test(audit, authorized_keys2_is_audited)
 	xsnprintf(exp, sizeof(exp), "[F('unmanaged-key', 'alice', "
 	    "path=AK2('alice'), fp='%s', line=2, msg=('sshd also reads', "
 	    "'never manages')), F('revoked-key', 'alice', path=AK2('alice'), "
-	    "fp='%s', line=3), F('revoked-key', 'alice', path=AK2('alice'), "
-	    "fp='%s', line=4), "
+	    "fp='%s', line=3, msg=('remove the line by hand',)), "
+	    "F('revoked-key', 'alice', path=AK2('alice'), "
+	    "fp='%s', line=4, msg=('remove the line by hand',)), "
 	    "F('shared-key', 'alice', fp='%s', line=ANY, opt=True), "
 	    "F('shared-key', 'bob', fp='%s', line=ANY, opt=True)]",
 	    fp2, fp3, fp4, fp4, fp4);
