@@ -1119,6 +1119,8 @@ static int
 input_errno(const char *path, int e, char *msg, size_t msglen)
 {
 	errno = e;
+	if (path[0] == '\0')	/* "keyadm: : ..." would name nothing */
+		path = "\"\" (an empty file name)";
 	switch (e) {
 	case ENOENT:
 	case ENOTDIR:

@@ -724,6 +724,17 @@ Test(cli, add_to_a_full_device_finishes_and_says_so)
 	add_with_stdout("full", "No space left on device");
 }
 
+/* An empty file name is named as such, not as an empty object. */
+Test(cli, empty_file_name_is_named)
+{
+	struct run_result	r;
+
+	cr_assert_eq(ka(&r, NULL, "check", "", NULL), 66);
+	assert_stderr(&r, "keyadm: \"\" (an empty file name): no such file or "
+	    "directory\n");
+	run_free(&r);
+}
+
 Test(cli, list_shows_the_grant)
 {
 	struct run_result	 r;
