@@ -150,7 +150,7 @@ enum field {
 	F_BYTES,	/* a non-empty string or mpint */
 	F_ED25519,	/* a 32-byte string */
 	F_CURVE,	/* a string equal to keytype.curve */
-	F_CSTRING	/* a string without NUL, maybe empty (sk application) */
+	F_CSTRING	/* a C string, maybe empty (sk application) */
 };
 
 struct keytype {
@@ -234,11 +234,12 @@ rd_fields(struct rd *r, const struct keytype *kt)
 		if (rd_string(r, &s, &n) != 0)
 			return -1;
 		/*
-		 * OpenSSH reads an sk key's application as a C string: empty
-		 * is a key it accepts (and keyparse too), a NUL inside is not.
+		 * OpenSSH reads an sk key's application as a C string
+		 * (sshbuf_get_cstring): empty is a key it accepts, and so is
+		 * one NUL at the very end; a NUL before that is not.
 		 */
 		if (kt->fields[i] == F_CSTRING) {
-			if (memchr(s, '\0', n) != NULL)
+			if (n > 1 && memchr(s, '\0', n - 1) != NULL)
 				return -1;
 			continue;
 		}

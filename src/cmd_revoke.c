@@ -376,8 +376,10 @@ targets(struct revoke_run *rr)
 	memset(&q, 0, sizeof(q));
 	q.fingerprint = rr->k.fingerprint;
 	if (rr->st != NULL && rr->k.key_id != 0 &&
-	    (r = store_grants_find(rr->st, &q, target_cb, rr)) != 0)
-		return r;
+	    (r = store_grants_find(rr->st, &q, target_cb, rr)) != 0) {
+		rr->store_failed = 1;
+		return r == KE_NOMEM ? r : ctx_store_fail(rr->c, rr->st, r);
+	}
 	if (rr->user != NULL && rr->nw == 0) {
 		/* no grant: the account must exist (a typo is not a no-op) */
 		if ((r = rr->c->lookup(rr->c, rr->user, &acct)) != 0) {

@@ -995,6 +995,18 @@ PAM_TEST(security_key_with_empty_application_is_judged)
 	list_key(&sk);
 	assert_pam(session(line_of(&sk), ""), PAM_PERM_DENIED);
 
+	/* "ssh:\0": one NUL at the end, which OpenSSH's C string allows */
+	memset(&b, 0, sizeof(b));
+	put_cstr(&b, "sk-ssh-ed25519@openssh.com");
+	get_string(&ed, 1, &s, &n);
+	put_string(&b, s, n);
+	put_string(&b, "ssh:", 5);
+	key_from_blob(&sk, "sknul", "sk-ssh-ed25519@openssh.com", &b);
+	list_key(&sk);
+	log_clear();
+	assert_pam(session(line_of(&sk), ""), PAM_PERM_DENIED);
+	assert_no_log("on_error");
+
 	/* "ssh\0x": not a key OpenSSH reads */
 	memset(&b, 0, sizeof(b));
 	put_cstr(&b, "sk-ssh-ed25519@openssh.com");
