@@ -18,6 +18,22 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 
+/*
+ * LLVMFuzzerInitialize for a target that parses keys: libssh and the
+ * prefetched digests, once (keyparse_init).  Targets that need nothing
+ * leave LLVMFuzzerInitialize out: libFuzzer calls it only if defined.
+ */
+#define FUZZ_INIT_KEYPARSE()						\
+int									\
+LLVMFuzzerInitialize(int *argc, char ***argv)				\
+{									\
+	(void)argc;							\
+	(void)argv;							\
+	if (keyparse_init() != 0)					\
+		abort();						\
+	return 0;							\
+}
+
 #define FUZZ_CHECK(cond, what) do {					\
 	if (!(cond)) {							\
 		(void)fprintf(stderr, "%s:%d: invariant broken: %s\n",	\

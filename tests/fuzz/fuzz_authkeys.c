@@ -16,14 +16,6 @@
 #include "err.h"
 #include "sshopts.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static int
 str_eq(const char *a, const char *b)
 {

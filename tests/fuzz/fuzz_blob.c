@@ -31,15 +31,7 @@ static const char *const types[] = {
 };
 #define NTYPES	(sizeof(types) / sizeof(types[0]))
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (keyparse_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_KEYPARSE()
 
 /* The length of the blob's first string, copied to out, when it can be
  * a type word; else 0. */

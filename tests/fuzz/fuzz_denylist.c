@@ -16,15 +16,7 @@
 
 #define NAME	"/etc/keyadm/deny"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (keyparse_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_KEYPARSE()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

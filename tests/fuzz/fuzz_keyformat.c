@@ -29,15 +29,7 @@ static const char *const wraps[][2] = {
 };
 #define NWRAPS	(sizeof(wraps) / sizeof(wraps[0]))
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (keyparse_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_KEYPARSE()
 
 /* keyformat_block on a buffer that starts with a BEGIN line. */
 static void

@@ -17,15 +17,7 @@
 #include "err.h"
 #include "keyparse.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (keyparse_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_KEYPARSE()
 
 static void
 check_key(const struct pubkey *k)

@@ -17,15 +17,7 @@
 
 #define DISP	"/etc/ssh/keyadm_revoked_keys"	/* as in messages */
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (keyparse_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_KEYPARSE()
 
 static void
 check_loaded(struct revfile *rf, const uint8_t *data, size_t size)

@@ -17,14 +17,6 @@
 
 #define RENEW_AT	INT64_C(1900000000)	/* 2030-03-17T17:46:40Z */
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 check_renew(const char *opts, int64_t t)
 {
