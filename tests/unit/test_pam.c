@@ -1981,6 +1981,24 @@ fd_count(void)
 	return n;
 }
 
+/*
+ * Three keys for the session cycles: a granted, r revoked for the account,
+ * u unknown; lines[i] is the publickey line of each, in that order.
+ */
+static void
+three_keys(struct tkey *a, struct tkey *r, struct tkey *u,
+    char lines[3][B64MAX + 256])
+{
+	keygen(a, "active", "ed25519", NULL);
+	keygen(r, "revoked", "ed25519", NULL);
+	keygen(u, "unknown", "ed25519", NULL);
+	grant(a, USER, 0, NULL);
+	grant(r, USER, 0, "revoked");
+	xsnprintf(lines[0], B64MAX + 256, "%s", line_of(a));
+	xsnprintf(lines[1], B64MAX + 256, "%s", line_of(r));
+	xsnprintf(lines[2], B64MAX + 256, "%s", line_of(u));
+}
+
 PAM_TEST(many_sessions_leak_no_descriptors)
 {
 	struct tkey	 a, r, u;
@@ -1989,14 +2007,7 @@ PAM_TEST(many_sessions_leak_no_descriptors)
 	char		 lines[3][B64MAX + 256];
 	int		 wants[6], before, i, rc;
 
-	keygen(&a, "active", "ed25519", NULL);
-	keygen(&r, "revoked", "ed25519", NULL);
-	keygen(&u, "unknown", "ed25519", NULL);
-	grant(&a, USER, 0, NULL);
-	grant(&r, USER, 0, "revoked");
-	xsnprintf(lines[0], sizeof(lines[0]), "%s", line_of(&a));
-	xsnprintf(lines[1], sizeof(lines[1]), "%s", line_of(&r));
-	xsnprintf(lines[2], sizeof(lines[2]), "%s", line_of(&u));
+	three_keys(&a, &r, &u, lines);
 	infos[0] = lines[0], wants[0] = PAM_SUCCESS;
 	infos[1] = lines[1], wants[1] = PAM_PERM_DENIED;
 	infos[2] = lines[2], wants[2] = PAM_PERM_DENIED;
@@ -2100,14 +2111,7 @@ PAM_TEST(ten_thousand_sessions_with_new_handles_in_constant_memory)
 	int		 wants[ROUND], before, i, rc, bad = 0, bad_i = 0;
 	int		 bad_rc = 0;
 
-	keygen(&a, "active", "ed25519", NULL);
-	keygen(&r, "revoked", "ed25519", NULL);
-	keygen(&u, "unknown", "ed25519", NULL);
-	grant(&a, USER, 0, NULL);
-	grant(&r, USER, 0, "revoked");
-	xsnprintf(lines[0], sizeof(lines[0]), "%s", line_of(&a));
-	xsnprintf(lines[1], sizeof(lines[1]), "%s", line_of(&r));
-	xsnprintf(lines[2], sizeof(lines[2]), "%s", line_of(&u));
+	three_keys(&a, &r, &u, lines);
 	for (i = 0; i < ROUND; i++) {
 		infos[i] = i % 2 ? lines[2] : "password\n";
 		wants[i] = i % 2 ? PAM_SUCCESS : PAM_IGNORE;
